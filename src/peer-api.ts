@@ -1,0 +1,56 @@
+// The shapes the Peer (SDK entry point) hands to its callers: daemon, CLI, tests, benchmarks.
+// Keys and ids are lowercase hex strings here; raw bytes stay inside the lower layers.
+
+export type Role = 'manager' | 'participant' | 'guest';
+export const ROLES: readonly Role[] = ['manager', 'participant', 'guest'];
+
+export interface WorkspaceInfo {
+  id: string;
+  name: string;
+  /** This peer's role in it. */
+  role: Role;
+  members: number;
+}
+
+export interface MemberInfo {
+  name: string;
+  /** Ed25519 public key, hex. */
+  key: string;
+  role: Role;
+  online: boolean;
+}
+
+export interface ChatMessage {
+  /** `<author hex>:<seq>`, unique in the workspace. */
+  id: string;
+  author: string;
+  authorName: string;
+  text: string;
+  /** Author's clock, ms since the Unix epoch. */
+  time: number;
+}
+
+export interface PeerStatus {
+  name: string;
+  peerId: string;
+  addrs: string[];
+  connections: number;
+  workspaces: number;
+}
+
+export interface InviteOptions {
+  role?: Role;
+  /** Lifetime in ms; default 7 days. */
+  expiresInMs?: number;
+}
+
+/** Events a Peer emits (the daemon forwards them on its WebSocket). */
+export type PeerEvent =
+  | { type: 'chat'; workspace: string; message: ChatMessage }
+  | { type: 'members'; workspace: string }
+  | { type: 'workspace'; workspace: string }
+  | { type: 'rejected'; workspace: string; author: string; reason: string };
+
+/** Longest chat message, in UTF-8 bytes. */
+export const MAX_CHAT_BYTES = 16 * 1024;
+export const MAX_NAME_CHARS = 100;
