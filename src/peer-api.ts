@@ -1,7 +1,8 @@
 // The shapes the Peer (SDK entry point) hands to its callers: daemon, CLI, tests, benchmarks.
 // Keys and ids are lowercase hex strings here; raw bytes stay inside the lower layers.
 
-export type Role = 'manager' | 'participant' | 'guest';
+import type { Role } from './core/membership.ts';
+export type { Role };
 export const ROLES: readonly Role[] = ['manager', 'participant', 'guest'];
 
 export interface WorkspaceInfo {

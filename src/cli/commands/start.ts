@@ -1,0 +1,141 @@
+// `trellis start`: runs the daemon in the foreground: the Peer (libp2p node, store, sync) and the
+// local API in front of it. stdout carries exactly the lines tests and scripts parse:
+//   api http://127.0.0.1:PORT
+//   peer <peerId>
+//   listen <multiaddr>          (one per address)
+// Everything else (log lines) goes to stderr.
+import type { Command } from 'commander';
+import { DEFAULT_API_PORT, parseApiAddress } from '../../daemon/api-address.ts';
+import { readApiFile, isProcessAlive } from '../../daemon/api-file.ts';
+import { connectApi } from '../api-client.ts';
+import { CliError, EXIT_NOT_RUNNING, EXIT_USAGE } from '../cli-error.ts';
+import { homeOf } from '../home.ts';
+import { printLine } from '../output.ts';
+
+/** If the peer does not stop within this, the process exits anyway: a shutdown must not hang. */
+const STOP_TIMEOUT_MS = 15_000;
+
+interface StartOptions {
+  name?: string;
+  listen: string[];
+  bootstrap: string[];
+  mdns: boolean;
+  api: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function registerStart(program: Command): void {
+  program.command('start')
+    .description('run the daemon in the foreground (Ctrl-C stops it)')
+    .option('--name <name>', 'create the identity with this name if the home has none')
+    .option('--listen <multiaddr>', 'libp2p listen address, repeatable (default /ip4/127.0.0.1/tcp/0)', collect, [])
+    .option('--bootstrap <multiaddr>', 'peer to dial at start, with /p2p/ID; repeatable', collect, [])
+    .option('--no-mdns', 'do not discover peers on the local network')
+    .option('--api <host:port>', `local API address, loopback only; port 0 = any free port`, `127.0.0.1:${DEFAULT_API_PORT}`)
+    .action(async (opts: StartOptions, cmd: Command) => {
+      await runDaemon(homeOf(cmd), opts);
+    });
+}
+
+async function runDaemon(home: string, opts: StartOptions): Promise<void> {
+  // Cheap checks first, before anything is created or loaded.
+  const api = parseApiAddress(opts.api);
+  for (const addr of [...opts.listen, ...opts.bootstrap]) {
+    if (!addr.startsWith('/')) throw new CliError(EXIT_USAGE, `"${addr}" is not a multiaddr: write it like /ip4/127.0.0.1/tcp/4001`);
+  }
+  await refuseIfRunning(home);
+
+  const log = (line: string): void => {
+    process.stderr.write(`${new Date().toISOString()} ${line.replace(/[\r\n]+/g, ' ')}\n`);
+  };
+
+  // Lazy imports: libsodium, SQLite and libp2p load only for the daemon, not for thin clients.
+  const { createIdentity, hasIdentity } = await import('../../store/identity-file.ts');
+  if (!hasIdentity(home)) {
+    if (opts.name === undefined) {
+      throw new CliError(EXIT_USAGE, `no identity in ${home}: pass --name NAME to create one, or run \`trellis init --name NAME\` first`);
+    }
+    createIdentity(home, opts.name);
+    log(`created a new identity in ${home}`);
+  } else if (opts.name !== undefined) {
+    log('an identity exists already; --name is ignored');
+  }
+
+  const { Peer } = await import('../../peer.ts');
+  const { startApiServer } = await import('../../daemon/api-server.ts');
+
+  const peer = await Peer.start({
+    home,
+    listen: opts.listen.length > 0 ? opts.listen : undefined,
+    bootstrap: opts.bootstrap,
+    mdns: opts.mdns,
+    log,
+  });
+
+  let shuttingDown = false;
+  let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
+  const shutdown = async (why: string): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log(`stopping (${why})`);
+    const force = setTimeout(() => {
+      log(`the peer did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway`);
+      process.exit(1);
+    }, STOP_TIMEOUT_MS);
+    force.unref();
+    let code = 0;
+    // Each step runs even if the one before failed: api.json must not outlive the daemon.
+    try { await server?.close(); } catch (err) { code = 1; log(`closing the API failed: ${(err as Error).message}`); }
+    try { await peer.stop(); } catch (err) { code = 1; log(`stopping the peer failed: ${(err as Error).message}`); }
+    log('stopped');
+    process.exit(code);
+  };
+
+  try {
+    server = await startApiServer({ peer, home, host: api.host, port: api.port, log, onShutdown: () => void shutdown('asked through the API') });
+  } catch (err) {
+    await peer.stop().catch(() => undefined);
+    throw err;
+  }
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      // A second Ctrl-C means "now": skip the clean shutdown.
+      if (shuttingDown) process.exit(130);
+      void shutdown(signal);
+    });
+  }
+  // A bug somewhere in the stack must not leave a stale api.json or print a stack trace to users.
+  process.on('uncaughtException', (err) => {
+    log(`unexpected error: ${err.name}: ${err.message.split('\n')[0]}`);
+    void shutdown('unexpected error').finally(() => process.exit(1));
+  });
+  process.on('unhandledRejection', (reason) => {
+    const e = reason instanceof Error ? reason : new Error(String(reason));
+    log(`unhandled rejection (a bug; the daemon keeps running): ${e.name}: ${e.message.split('\n')[0]}`);
+  });
+
+  const status = peer.status();
+  printLine(`api ${server.url}`);
+  printLine(`peer ${status.peerId}`);
+  for (const addr of status.addrs) printLine(`listen ${addr}`);
+
+  // Run until shutdown() exits the process.
+  await new Promise<never>(() => undefined);
+}
+
+/** Exit 1 if a live daemon already serves this home: two daemons on one store would corrupt it. */
+async function refuseIfRunning(home: string): Promise<void> {
+  let file;
+  try { file = readApiFile(home); } catch { return; }
+  if (file === undefined || file.pid === process.pid || !isProcessAlive(file.pid)) return;
+  try {
+    await connectApi(home).get('/api/status', { timeoutMs: 3000 });
+  } catch (err) {
+    // Nothing answers with that token: a stale file from a daemon that died. Any other failure
+    // (an error status, no answer in time) still means a daemon holds the home.
+    if (err instanceof CliError && err.exitCode === EXIT_NOT_RUNNING) return;
+  }
+  throw new CliError(EXIT_USAGE, `a daemon is already running for ${home} at ${file.url} (pid ${file.pid}): use it, or stop it with \`trellis stop\``);
+}

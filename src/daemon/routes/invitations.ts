@@ -1,0 +1,37 @@
+// Invitations: a member creates a code; another peer joins with it.
+import { z } from 'zod';
+import { ROLES } from '../../peer-api.ts';
+import { route } from '../router.ts';
+
+const MAX_EXPIRY_MS = 365 * 24 * 3600 * 1000;
+/** Far longer than any code the peer produces (addresses + secret + signature). */
+const MAX_CODE_CHARS = 8192;
+
+const CreateInvite = z.object({
+  role: z.enum(ROLES as readonly ['manager', 'participant', 'guest']).optional(),
+  expiresInMs: z.number().int().positive().max(MAX_EXPIRY_MS, 'must be at most 365 days').optional(),
+});
+
+const Join = z.object({
+  code: z.string().trim().min(1, 'must not be empty').max(MAX_CODE_CHARS, `must be at most ${MAX_CODE_CHARS} characters`),
+});
+
+export const invitationRoutes = [
+  route({
+    method: 'POST',
+    path: '/api/workspaces/:ws/invites',
+    body: CreateInvite,
+    status: 201,
+    handle: async ({ peer, params, body }) => {
+      const ws = peer.resolveWorkspace(params.ws);
+      return { code: await peer.createInvite(ws, { role: body.role, expiresInMs: body.expiresInMs }) };
+    },
+  }),
+  // Resolves only once the history is synced, which can take a while: clients wait long enough.
+  route({
+    method: 'POST',
+    path: '/api/join',
+    body: Join,
+    handle: async ({ peer, body }) => ({ id: (await peer.join(body.code)).id }),
+  }),
+];

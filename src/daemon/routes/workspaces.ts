@@ -1,0 +1,19 @@
+// Workspaces this peer belongs to: list and create.
+import { z } from 'zod';
+import { MAX_NAME_CHARS } from '../../peer-api.ts';
+import { route } from '../router.ts';
+
+const CreateWorkspace = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(MAX_NAME_CHARS, `must be at most ${MAX_NAME_CHARS} characters`),
+});
+
+export const workspaceRoutes = [
+  route({ method: 'GET', path: '/api/workspaces', handle: ({ peer }) => peer.listWorkspaces() }),
+  route({
+    method: 'POST',
+    path: '/api/workspaces',
+    body: CreateWorkspace,
+    status: 201,
+    handle: async ({ peer, body }) => ({ id: (await peer.createWorkspace(body.name)).id }),
+  }),
+];

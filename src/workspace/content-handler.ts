@@ -1,0 +1,20 @@
+// How tools plug into a workspace: each content entry kind has one handler that checks a
+// decrypted payload and then applies it to the tool's in-memory state.
+import type { EntryKind } from '../core/entry.ts';
+import type { Member } from '../core/membership.ts';
+
+export interface EntryContext {
+  workspaceHex: string;
+  author: Member;
+  seq: number;
+  clock: number;
+  time: number;
+}
+
+export interface ContentHandler {
+  readonly kind: EntryKind;
+  /** A reason to reject the payload, or undefined when it is well formed. Must not change state. */
+  check(plaintext: Uint8Array): string | undefined;
+  /** Applies an accepted, stored entry. */
+  apply(ctx: EntryContext, plaintext: Uint8Array): void;
+}

@@ -1,0 +1,9 @@
+// A workspace id is derived from its creator's key and a random nonce, so anyone holding the
+// create entry can check who founded the workspace.
+import { concatBytes, fromHex, toHex } from '../core/bytes.ts';
+import { WORKSPACE_ID_BYTES } from '../core/entry.ts';
+import { hash } from '../crypto/sodium.ts';
+
+export function workspaceIdFor(creator: Uint8Array, nonceHex: string): string {
+  return toHex(hash(concatBytes([creator, fromHex(nonceHex)]), WORKSPACE_ID_BYTES));
+}

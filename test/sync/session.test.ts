@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeChat } from '../../src/tools/chat/chat-tool.ts';
+import { EntryKind } from '../../src/core/entry.ts';
+import { connect, founder, member, waitFor } from '../helpers/replicas.ts';
+
+const texts = (r: { chat: { log(ws: string): { text: string }[] }; ws: { idHex: string } }) => r.chat.log(r.ws.idHex).map((m) => m.text);
+
+test('two replicas over an in-memory pair catch up, then push live', async () => {
+  const a = founder('alice');
+  const b = member(a, a.key, 'bob');
+  for (let i = 0; i < 2500; i++) a.ws.append(EntryKind.chat, encodeChat(`before ${i}`));
+  const link = connect(b, a);
+  await link.initiator.remoteSynced;
+  assert.equal(texts(b).length, 2500);
+  b.ws.append(EntryKind.chat, encodeChat('reply from bob'));
+  a.ws.append(EntryKind.chat, encodeChat('live from alice'));
+  await waitFor(() => texts(a).length === 2502 && texts(b).length === 2502, 5000, 'live messages');
+  assert.deepEqual(texts(a), texts(b));
+  assert.equal(b.ws.membership.get(b.ws.selfHex)?.name, 'bob');
+  link.close();
+  await link.done;
+});
+
+test('three replicas with concurrent writes converge on one order', async () => {
+  const a = founder('alice');
+  const b = member(a, a.key, 'bob');
+  const c = member(a, a.key, 'carol', 'guest');
+  const ab = connect(b, a);
+  const ac = connect(c, a);
+  await Promise.all([ab.initiator.remoteSynced, ac.initiator.remoteSynced]);
+  const bc = connect(b, c);
+  for (let i = 0; i < 50; i++) {
+    a.ws.append(EntryKind.chat, encodeChat(`a${i}`));
+    b.ws.append(EntryKind.chat, encodeChat(`b${i}`));
+    c.ws.append(EntryKind.chat, encodeChat(`c${i}`));
+  }
+  await waitFor(() => [a, b, c].every((r) => texts(r).length === 150), 5000, 'convergence');
+  assert.deepEqual(texts(a), texts(b));
+  assert.deepEqual(texts(b), texts(c));
+  for (const l of [ab, ac, bc]) l.close();
+});
+
