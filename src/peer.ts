@@ -1,5 +1,27 @@
-// Peer: one person's device. Wires store + net + sync + workspaces; the SDK entry point.
+// Peer: one person's device. Wires store + net + sync + workspaces + tools; the SDK entry point.
+// The daemon and tests drive a Peer; everything a user can do goes through its methods.
+import { join } from 'node:path';
+import { compareBytes, fromHex, toHex } from './core/bytes.ts';
+import { EntryKind } from './core/entry.ts';
+import { TrellisError } from './core/errors.ts';
+import { isRole } from './core/membership.ts';
+import { deriveStorageKey, openLocal, sealLocal } from './crypto/local-seal.ts';
+import { randomBytes } from './crypto/sodium.ts';
+import { createNetNode, type NetNode, type NetPeerInfo } from './net/libp2p-node.ts';
 import type { ChatMessage, InviteOptions, MemberInfo, PeerEvent, PeerStatus, WorkspaceInfo } from './peer-api.ts';
+import { loadIdentity, type Identity } from './store/identity-file.ts';
+import { SqliteStore } from './store/sqlite-store.ts';
+import type { Store } from './store/store.ts';
+import { FrameStream } from './sync/frame-stream.ts';
+import { JOIN_PROTOCOL, SYNC_PROTOCOL, type PeerAddrs } from './sync/frames.ts';
+import { SessionError, SyncSession } from './sync/session.ts';
+import { ChatTool, encodeChat, refuseChatText } from './tools/chat/chat-tool.ts';
+import { DocTool, encodeDocUpdate } from './tools/docs/doc-tool.ts';
+import { createWorkspace } from './workspace/create-workspace.ts';
+import { decodeInvite, encodeInvite } from './workspace/invite-code.ts';
+import { answerJoin, inviteIdOf, requestJoin } from './workspace/join.ts';
+import { Workspace, type WorkspaceContext } from './workspace/workspace.ts';
+import type * as Y from 'yjs';
 
 export interface PeerOptions {
   /** Home directory: identity.json, trellis.db. The identity must exist (see store/identity-file.ts). */
@@ -10,23 +32,401 @@ export interface PeerOptions {
   bootstrap?: string[];
   /** mDNS discovery on the LAN; default true. */
   mdns?: boolean;
+  /** mDNS service name (tests use their own so parallel runs do not meet). */
+  mdnsServiceTag?: string;
   /** Where log lines go (one line each; never keys, tokens or message texts). Default: stderr. */
   log?: (line: string) => void;
+  /** Store override (tests, benchmarks); default SQLite in the home directory. */
+  store?: Store;
+}
+
+const DEFAULT_INVITE_MS = 7 * 24 * 3600_000;
+const JOIN_SYNC_TIMEOUT_MS = 300_000;
+const RESYNC_DELAY_MS = 1000;
+
+interface SessionSlot {
+  session?: SyncSession;
+  /** True when we opened it (the tie-break for simultaneous opens needs to know). */
+  mine: boolean;
 }
 
 export class Peer {
-  static async start(_opts: PeerOptions): Promise<Peer> { throw new Error('not implemented yet'); }
-  status(): PeerStatus { throw new Error('not implemented yet'); }
-  /** Resolves an id or a unique name; throws TrellisError('not-found' | 'invalid'). Returns the id. */
-  resolveWorkspace(_idOrName: string): string { throw new Error('not implemented yet'); }
-  async createWorkspace(_name: string): Promise<WorkspaceInfo> { throw new Error('not implemented yet'); }
-  listWorkspaces(): WorkspaceInfo[] { throw new Error('not implemented yet'); }
-  async createInvite(_ws: string, _opts: InviteOptions): Promise<string> { throw new Error('not implemented yet'); }
-  /** Dials the inviter, joins, and resolves once the history is synced. */
-  async join(_code: string): Promise<WorkspaceInfo> { throw new Error('not implemented yet'); }
-  members(_ws: string): MemberInfo[] { throw new Error('not implemented yet'); }
-  async sendChat(_ws: string, _text: string): Promise<ChatMessage> { throw new Error('not implemented yet'); }
-  chatLog(_ws: string): ChatMessage[] { throw new Error('not implemented yet'); }
-  on(_listener: (e: PeerEvent) => void): () => void { throw new Error('not implemented yet'); }
-  async stop(): Promise<void> { throw new Error('not implemented yet'); }
+  readonly identity: Identity;
+  readonly keyHex: string;
+  private readonly store: Store;
+  private readonly storageKey: Uint8Array;
+  private readonly log: (line: string) => void;
+  private readonly ctx: WorkspaceContext;
+  private readonly chat: ChatTool;
+  private readonly docs: DocTool;
+  private readonly workspaces = new Map<string, Workspace>();
+  private readonly sessions = new Map<string, SessionSlot>();
+  private readonly listeners = new Set<(e: PeerEvent) => void>();
+  private net!: NetNode;
+  private stopped = false;
+
+  private constructor(identity: Identity, store: Store, log: (line: string) => void) {
+    this.identity = identity;
+    this.keyHex = toHex(identity.signing.publicKey);
+    this.store = store;
+    this.log = log;
+    this.storageKey = deriveStorageKey(identity.signing.secretKey);
+    this.chat = new ChatTool((workspace, message) => this.emit({ type: 'chat', workspace, message }));
+    this.docs = new DocTool();
+    this.ctx = { store, signing: identity.signing, handlers: new Map<number, ChatTool | DocTool>([[this.chat.kind, this.chat], [this.docs.kind, this.docs]]), log };
+  }
+
+  static async start(opts: PeerOptions): Promise<Peer> {
+    const identity = loadIdentity(opts.home);
+    const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+    const store = opts.store ?? new SqliteStore(join(opts.home, 'trellis.db'));
+    const peer = new Peer(identity, store, log);
+    try {
+      peer.loadWorkspaces();
+      peer.net = await createNetNode({
+        signingSecretKey: identity.signing.secretKey,
+        listen: opts.listen?.length ? opts.listen : ['/ip4/127.0.0.1/tcp/0'],
+        bootstrap: opts.bootstrap ?? [],
+        mdns: opts.mdns ?? true,
+        ...(opts.mdnsServiceTag ? { mdnsServiceTag: opts.mdnsServiceTag } : {}),
+        log,
+      });
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    await peer.net.handle(SYNC_PROTOCOL, (stream, remote) => peer.acceptSync(new SyncSession(stream, peer.sessionOptions(remote)), remote));
+    await peer.net.handle(JOIN_PROTOCOL, (stream, remote) => {
+      void answerJoin(new FrameStream(stream), remote.publicKey, peer.store, (id) => peer.workspaces.get(id), log)
+        .finally(() => { void stream.close().catch(() => {}); });
+    });
+    peer.net.onPeerConnected((p) => peer.onConnected(p));
+    peer.net.onPeerDisconnected((p) => peer.emitMembersOf(p));
+    // Members we met before: dial them (bootstrap addresses are dialled by the net layer).
+    for (const { key, addrs } of store.peerAddrs()) if (peer.isMemberAnywhere(toHex(key))) peer.dialAny(addrs);
+    return peer;
+  }
+
+  private loadWorkspaces(): void {
+    for (const id of this.store.workspaceIds()) {
+      const keys = new Map<number, Uint8Array>();
+      for (const { epoch, sealedKey } of this.store.keys(id)) {
+        const key = openLocal(sealedKey, this.storageKey, id);
+        if (key) keys.set(epoch, key);
+        else this.log(`workspace ${toHex(id).slice(0, 8)}: key for epoch ${epoch} cannot be opened with this identity`);
+      }
+      const ws = new Workspace(this.ctx, id, keys);
+      ws.load();
+      this.register(ws);
+    }
+  }
+
+  private register(ws: Workspace): void {
+    this.workspaces.set(ws.idHex, ws);
+    ws.on((e) => {
+      if (e.type === 'members') {
+        this.emit({ type: 'members', workspace: ws.idHex });
+        // New members may be connected already: start syncing with them.
+        for (const p of this.net?.connectedPeers() ?? []) this.ensureSession(ws, p);
+      } else if (e.type === 'rejected') {
+        this.emit({ type: 'rejected', workspace: ws.idHex, author: e.rejection.author, reason: e.rejection.reason });
+      }
+    });
+  }
+
+  private saveKey(ws: Uint8Array, epoch: number, key: Uint8Array): void {
+    this.store.putKey(ws, epoch, sealLocal(key, this.storageKey, ws));
+  }
+
+  // ---- sessions ----
+
+  private sessionOptions(remote: NetPeerInfo) {
+    return {
+      remoteKey: remote.publicKey,
+      log: this.log,
+      localPeers: () => this.peersFor(remote),
+      onPeers: (peers: PeerAddrs[]) => this.learnPeers(peers),
+    };
+  }
+
+  private slotKey(ws: Workspace, remoteHex: string): string { return `${ws.idHex}/${remoteHex}`; }
+
+  private onConnected(p: NetPeerInfo): void {
+    const hex = toHex(p.publicKey);
+    if (this.isMemberAnywhere(hex)) this.store.setPeerAddrs(p.publicKey, this.net.addrsOf(p.peerId));
+    for (const ws of this.workspaces.values()) this.ensureSession(ws, p);
+    this.emitMembersOf(p);
+  }
+
+  private emitMembersOf(p: NetPeerInfo): void {
+    const hex = toHex(p.publicKey);
+    for (const ws of this.workspaces.values()) if (ws.membership.get(hex)) this.emit({ type: 'members', workspace: ws.idHex });
+  }
+
+  private isMemberAnywhere(hex: string): boolean {
+    for (const ws of this.workspaces.values()) if (ws.membership.get(hex)) return true;
+    return false;
+  }
+
+  /** Opens a sync session with a connected member unless one exists. */
+  private ensureSession(ws: Workspace, p: NetPeerInfo): void {
+    const hex = toHex(p.publicKey);
+    if (this.stopped || hex === this.keyHex || !ws.membership.get(hex)) return;
+    const k = this.slotKey(ws, hex);
+    if (this.sessions.has(k)) return;
+    const slot: SessionSlot = { mine: true };
+    this.sessions.set(k, slot);
+    void this.openSession(ws, p, slot, k);
+  }
+
+  private async openSession(ws: Workspace, p: NetPeerInfo, slot: SessionSlot, k: string): Promise<SyncSession | undefined> {
+    let session: SyncSession;
+    try {
+      const { stream } = await this.net.openStream(p.peerId, SYNC_PROTOCOL);
+      if (this.sessions.get(k) !== slot || this.stopped) { stream.abort(); return undefined; }
+      session = new SyncSession(stream, this.sessionOptions(p));
+      slot.session = session;
+    } catch (err) {
+      if (this.sessions.get(k) === slot) this.sessions.delete(k);
+      this.log(`sync: cannot open a session with ${p.peerId}: ${(err as Error).message}`);
+      return undefined;
+    }
+    void session.initiate(ws).catch((err: Error) => {
+      if (!(err instanceof SessionError && err.code === 'duplicate')) this.log(`sync: session with ${toHex(p.publicKey).slice(0, 8)} ended: ${err.message}`);
+    }).finally(() => this.sessionEnded(ws, p, slot, k));
+    return session;
+  }
+
+  private acceptSync(session: SyncSession, remote: NetPeerInfo): void {
+    const remoteHex = toHex(remote.publicKey);
+    let slot: SessionSlot | undefined;
+    let key = '';
+    let ws: Workspace | undefined;
+    void session.accept((id, remoteKey) => {
+      ws = this.workspaces.get(toHex(id));
+      if (!ws) return { error: 'not-found', message: 'unknown workspace' };
+      if (!ws.membership.get(toHex(remoteKey))) return { error: 'forbidden', message: 'not a member of this workspace (as far as this peer knows)' };
+      key = this.slotKey(ws, remoteHex);
+      const existing = this.sessions.get(key);
+      // Both sides opened at once: keep the session opened by the smaller key, on both sides.
+      if (existing?.mine && this.keyHex < remoteHex) return { error: 'duplicate', message: 'a session exists already' };
+      existing?.session?.close();
+      slot = { session, mine: false };
+      this.sessions.set(key, slot);
+      return ws;
+    }).catch((err: Error) => {
+      if (!(err instanceof SessionError)) this.log(`sync: incoming session from ${remoteHex.slice(0, 8)} ended: ${err.message}`);
+    }).finally(() => { if (slot && ws) this.sessionEnded(ws, remote, slot, key); });
+  }
+
+  private sessionEnded(ws: Workspace, p: NetPeerInfo, slot: SessionSlot, k: string): void {
+    if (this.sessions.get(k) !== slot) return;
+    this.sessions.delete(k);
+    // Still connected (a transient failure): try again shortly.
+    if (this.stopped) return;
+    setTimeout(() => {
+      if (!this.stopped && this.net.connectedPeers().some((c) => c.peerId === p.peerId)) this.ensureSession(ws, p);
+    }, RESYNC_DELAY_MS).unref();
+  }
+
+  private peersFor(remote: NetPeerInfo): PeerAddrs[] {
+    const remoteHex = toHex(remote.publicKey);
+    const out: PeerAddrs[] = [];
+    for (const p of this.net.connectedPeers()) {
+      const hex = toHex(p.publicKey);
+      if (hex === remoteHex || !this.isMemberAnywhere(hex)) continue;
+      const addrs = this.net.addrsOf(p.peerId);
+      if (addrs.length > 0) out.push({ key: p.publicKey, addrs: addrs.slice(0, 8) });
+    }
+    return out;
+  }
+
+  private learnPeers(peers: PeerAddrs[]): void {
+    const connected = new Set(this.net.connectedPeers().map((p) => toHex(p.publicKey)));
+    for (const p of peers) {
+      const hex = toHex(p.key);
+      if (hex === this.keyHex || !this.isMemberAnywhere(hex)) continue;
+      this.store.setPeerAddrs(p.key, p.addrs);
+      if (!connected.has(hex)) this.dialAny(p.addrs);
+    }
+  }
+
+  private dialAny(addrs: string[]): void {
+    void (async () => {
+      for (const a of addrs) {
+        if (this.stopped) return;
+        try { await this.net.dial(a); return; } catch { /* try the next address */ }
+      }
+    })();
+  }
+
+  // ---- API ----
+
+  status(): PeerStatus {
+    return { name: this.identity.name, peerId: this.net.peerId, addrs: this.net.addrs(), connections: this.net.connectedPeers().length, workspaces: this.workspaces.size };
+  }
+
+  /** Resolves an id or a unique name to a workspace id; throws TrellisError. */
+  resolveWorkspace(idOrName: string): string {
+    if (typeof idOrName !== 'string' || idOrName.length === 0) throw new TrellisError('invalid', 'a workspace id or name is required');
+    if (this.workspaces.has(idOrName)) return idOrName;
+    const byName = [...this.workspaces.values()].filter((w) => w.name === idOrName);
+    if (byName.length === 1) return byName[0].idHex;
+    if (byName.length > 1) throw new TrellisError('invalid', `${byName.length} workspaces are named "${idOrName}": use the id (trellis workspace list)`);
+    throw new TrellisError('not-found', `no workspace "${idOrName}" (see trellis workspace list)`);
+  }
+
+  private ws(idOrName: string): Workspace {
+    return this.workspaces.get(this.resolveWorkspace(idOrName))!;
+  }
+
+  private info(ws: Workspace): WorkspaceInfo {
+    return { id: ws.idHex, name: ws.name, role: ws.membership.get(this.keyHex)?.role ?? 'guest', members: ws.membership.members.size };
+  }
+
+  async createWorkspace(name: string): Promise<WorkspaceInfo> {
+    const clean = validateWorkspaceName(name);
+    const { workspace, key } = createWorkspace(this.ctx, clean, this.identity.name, this.identity.agreement.publicKey);
+    this.saveKey(workspace.id, 0, key);
+    this.register(workspace);
+    this.emit({ type: 'workspace', workspace: workspace.idHex });
+    return this.info(workspace);
+  }
+
+  listWorkspaces(): WorkspaceInfo[] {
+    return [...this.workspaces.values()].map((w) => this.info(w));
+  }
+
+  async createInvite(idOrName: string, opts: InviteOptions): Promise<string> {
+    const ws = this.ws(idOrName);
+    const role = opts.role ?? 'participant';
+    if (!isRole(role)) throw new TrellisError('invalid', `unknown role "${String(role)}": use manager, participant or guest`);
+    if (ws.membership.get(this.keyHex)?.role !== 'manager') throw new TrellisError('forbidden', 'only managers can invite members');
+    const ttl = opts.expiresInMs ?? DEFAULT_INVITE_MS;
+    if (!Number.isFinite(ttl) || ttl <= 0 || ttl > 365 * 24 * 3600_000) throw new TrellisError('invalid', 'the expiry must be between 1 ms and 365 days');
+    const secret = randomBytes(32);
+    const expires = Date.now() + ttl;
+    this.store.putInvite({ id: inviteIdOf(secret), secret, workspace: ws.id, role, expires });
+    return encodeInvite({ workspace: ws.id, inviter: this.identity.signing.publicKey, secret, role, expires, addrs: this.net.addrs(), workspaceName: ws.name }, this.identity.signing.secretKey);
+  }
+
+  async join(code: string): Promise<WorkspaceInfo> {
+    const inv = decodeInvite(code);
+    if (inv.expires < Date.now()) throw new TrellisError('forbidden', `this invitation expired on ${new Date(inv.expires).toISOString()}; ask for a new one`);
+    const idHex = toHex(inv.workspace);
+    if (this.workspaces.has(idHex)) throw new TrellisError('conflict', `you are already a member of "${this.workspaces.get(idHex)!.name}"`);
+    if (toHex(inv.inviter) === this.keyHex) throw new TrellisError('invalid', 'this is your own invitation: give it to the person you invite');
+    if (inv.addrs.length === 0) throw new TrellisError('invalid', 'the invitation carries no address to reach the inviter');
+    let opened: Awaited<ReturnType<NetNode['openStream']>> | undefined;
+    const errors: string[] = [];
+    for (const a of inv.addrs) {
+      try { opened = await this.net.openStream(a, JOIN_PROTOCOL); break; } catch (err) { errors.push((err as Error).message); }
+    }
+    if (!opened) throw new TrellisError('unavailable', `cannot reach the inviter (${inv.addrs.length} address(es) tried): is their peer running?`);
+    if (compareBytes(opened.remote.publicKey, inv.inviter) !== 0) {
+      opened.stream.abort();
+      throw new TrellisError('invalid', 'the peer at the invitation\'s address is not the inviter');
+    }
+    let granted: { epoch: number; key: Uint8Array };
+    try {
+      granted = await requestJoin(new FrameStream(opened.stream), inv, this.identity);
+    } finally {
+      void opened.stream.close().catch(() => {});
+    }
+    this.store.addWorkspace(inv.workspace);
+    this.saveKey(inv.workspace, granted.epoch, granted.key);
+    const ws = new Workspace(this.ctx, inv.workspace, new Map([[granted.epoch, granted.key]]));
+    this.register(ws);
+    // Sync the history from the inviter before answering: the caller expects a usable workspace.
+    const k = this.slotKey(ws, toHex(inv.inviter));
+    const slot: SessionSlot = { mine: true };
+    this.sessions.set(k, slot);
+    const session = await this.openSession(ws, opened.remote, slot, k);
+    if (!session) throw new TrellisError('unavailable', 'joined, but the history could not be synced yet; it will sync when the inviter is reachable');
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new TrellisError('unavailable', 'joined, but the history sync timed out; it continues in the background')), JOIN_SYNC_TIMEOUT_MS).unref());
+    await Promise.race([session.remoteSynced, timeout]).catch((err: Error) => {
+      throw err instanceof TrellisError ? err : new TrellisError('unavailable', `joined, but the history sync was interrupted (${err.message}); it resumes when the inviter is reachable`);
+    });
+    this.emit({ type: 'workspace', workspace: ws.idHex });
+    return this.info(ws);
+  }
+
+  members(idOrName: string): MemberInfo[] {
+    const ws = this.ws(idOrName);
+    const online = new Set(this.net.connectedPeers().map((p) => toHex(p.publicKey)));
+    online.add(this.keyHex);
+    return [...ws.membership.members.values()].map((m) => ({ name: m.name, key: m.keyHex, role: m.role, online: online.has(m.keyHex) }));
+  }
+
+  async sendChat(idOrName: string, text: string): Promise<ChatMessage> {
+    const ws = this.ws(idOrName);
+    const why = refuseChatText(text);
+    if (why) throw new TrellisError('invalid', why);
+    this.mayWrite(ws, EntryKind.chat);
+    const e = ws.append(EntryKind.chat, encodeChat(text));
+    const id = `${this.keyHex}:${e.seq}`;
+    return this.chat.log(ws.idHex).find((m) => m.id === id)!;
+  }
+
+  chatLog(idOrName: string): ChatMessage[] {
+    return this.chat.log(this.ws(idOrName).idHex);
+  }
+
+  /** Writes one Yjs update to a shared document (16-byte id, hex). */
+  appendDocUpdate(idOrName: string, docIdHex: string, update: Uint8Array): void {
+    const ws = this.ws(idOrName);
+    this.mayWrite(ws, EntryKind.docUpdate);
+    ws.append(EntryKind.docUpdate, encodeDocUpdate(fromHex(docIdHex), update));
+  }
+
+  doc(idOrName: string, docIdHex: string): Y.Doc {
+    return this.docs.doc(this.ws(idOrName).idHex, docIdHex);
+  }
+
+  /** Heads of a workspace: author hex → seq (for tests and progress). */
+  heads(idOrName: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [hex, h] of this.ws(idOrName).vector()) out[hex] = h.seq;
+    return out;
+  }
+
+  /** Entries rejected in a workspace since start (kept in memory; audit comes later). */
+  rejections(idOrName: string) {
+    return [...this.ws(idOrName).rejections];
+  }
+
+  private mayWrite(ws: Workspace, kind: EntryKind): void {
+    const why = ws.membership.refuseWrite(this.keyHex, kind);
+    if (why) throw new TrellisError('forbidden', why === 'author is not a member' ? 'you are not a member of this workspace (yet)' : why.replace(/^a /, 'as a '));
+  }
+
+  on(listener: (e: PeerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  }
+
+  private emit(e: PeerEvent): void {
+    for (const l of this.listeners) {
+      try { l(e); } catch (err) { this.log(`event listener failed: ${(err as Error).message}`); }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const slot of this.sessions.values()) slot.session?.close();
+    this.sessions.clear();
+    await this.net?.stop().catch((err: Error) => this.log(`net: stop failed: ${err.message}`));
+    this.store.close();
+  }
+}
+
+function validateWorkspaceName(name: unknown): string {
+  if (typeof name !== 'string') throw new TrellisError('invalid', 'the workspace name must be a string');
+  const n = name.trim();
+  if (n.length === 0) throw new TrellisError('invalid', 'the workspace name must not be empty');
+  if (n.length > 200) throw new TrellisError('invalid', 'the workspace name is longer than 200 characters');
+  if (/[\u0000-\u001f\u007f]/.test(n)) throw new TrellisError('invalid', 'the workspace name must not contain control characters');
+  if (/^[0-9a-f]{32}$/.test(n)) throw new TrellisError('invalid', 'the workspace name must not look like a workspace id');
+  return n;
 }

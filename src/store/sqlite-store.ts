@@ -7,11 +7,11 @@ import type { EntryRow, HeadRow, InviteRow, Store } from './store.ts';
 const SCHEMA_VERSION = 1;
 
 const MIGRATIONS: string[] = [
-  `CREATE TABLE workspaces (id BLOB PRIMARY KEY) WITHOUT ROWID;
+  `CREATE TABLE workspaces (id BLOB PRIMARY KEY);
    CREATE TABLE keys (workspace BLOB NOT NULL, epoch INTEGER NOT NULL, sealed BLOB NOT NULL, PRIMARY KEY (workspace, epoch)) WITHOUT ROWID;
    CREATE TABLE authors (id INTEGER PRIMARY KEY, workspace BLOB NOT NULL, key BLOB NOT NULL, UNIQUE (workspace, key));
    CREATE TABLE entries (author INTEGER NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL, data BLOB NOT NULL, UNIQUE (author, seq));
-   CREATE TABLE invites (id BLOB PRIMARY KEY, workspace BLOB NOT NULL, role TEXT NOT NULL, expires INTEGER NOT NULL, used_by BLOB) WITHOUT ROWID;
+   CREATE TABLE invites (id BLOB PRIMARY KEY, secret BLOB NOT NULL, workspace BLOB NOT NULL, role TEXT NOT NULL, expires INTEGER NOT NULL, used_by BLOB) WITHOUT ROWID;
    CREATE TABLE peer_addrs (key BLOB PRIMARY KEY, addrs TEXT NOT NULL) WITHOUT ROWID;`,
 ];
 
@@ -39,8 +39,8 @@ export class SqliteStore implements Store {
       hashAt: p('SELECT hash FROM entries WHERE author = ? AND seq = ?'),
       all: p('SELECT e.data AS data FROM entries e JOIN authors a ON a.id = e.author WHERE a.workspace = ? ORDER BY e.rowid'),
       readAfter: p('SELECT seq, rowid AS ord, data FROM entries WHERE author = ? AND seq > ? ORDER BY seq LIMIT ?'),
-      putInvite: p('INSERT INTO invites (id, workspace, role, expires, used_by) VALUES (?, ?, ?, ?, ?)'),
-      getInvite: p('SELECT id, workspace, role, expires, used_by FROM invites WHERE id = ?'),
+      putInvite: p('INSERT INTO invites (id, secret, workspace, role, expires, used_by) VALUES (?, ?, ?, ?, ?, ?)'),
+      getInvite: p('SELECT id, secret, workspace, role, expires, used_by FROM invites WHERE id = ?'),
       useInvite: p('UPDATE invites SET used_by = ? WHERE id = ? AND used_by IS NULL'),
       setAddrs: p('INSERT OR REPLACE INTO peer_addrs (key, addrs) VALUES (?, ?)'),
       addrs: p('SELECT key, addrs FROM peer_addrs'),
@@ -124,12 +124,12 @@ export class SqliteStore implements Store {
       .map((r) => ({ seq: r.seq, order: r.ord, bytes: r.data }));
   }
 
-  putInvite(i: InviteRow): void { this.stmt.putInvite.run(i.id, i.workspace, i.role, i.expires, i.usedBy ?? null); }
+  putInvite(i: InviteRow): void { this.stmt.putInvite.run(i.id, i.secret, i.workspace, i.role, i.expires, i.usedBy ?? null); }
 
   getInvite(id: Uint8Array): InviteRow | undefined {
-    const r = this.stmt.getInvite.get(id) as { id: Uint8Array; workspace: Uint8Array; role: string; expires: number; used_by: Uint8Array | null } | undefined;
+    const r = this.stmt.getInvite.get(id) as { id: Uint8Array; secret: Uint8Array; workspace: Uint8Array; role: string; expires: number; used_by: Uint8Array | null } | undefined;
     if (!r) return undefined;
-    return { id: new Uint8Array(r.id), workspace: new Uint8Array(r.workspace), role: r.role, expires: r.expires, ...(r.used_by ? { usedBy: new Uint8Array(r.used_by) } : {}) };
+    return { id: new Uint8Array(r.id), secret: new Uint8Array(r.secret), workspace: new Uint8Array(r.workspace), role: r.role, expires: r.expires, ...(r.used_by ? { usedBy: new Uint8Array(r.used_by) } : {}) };
   }
 
   useInvite(id: Uint8Array, by: Uint8Array): boolean {

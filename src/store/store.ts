@@ -20,6 +20,8 @@ export interface HeadRow {
 export interface InviteRow {
   /** BLAKE2b of the invitation secret. */
   id: Uint8Array;
+  /** The one-time secret itself: the inviter checks the joiner's proof with it. */
+  secret: Uint8Array;
   workspace: Uint8Array;
   role: string;
   expires: number;

@@ -1,0 +1,96 @@
+// The join exchange (protocol /trellis/join/1.0.0): the joiner proves it holds the invitation's
+// secret, bound to its own key; the inviter adds it with a signed `add` control entry and returns
+// the workspace key sealed to the joiner's X25519 key. The secret itself never travels.
+import { concatBytes, fromHex, toHex, utf8 } from '../core/bytes.ts';
+import { TrellisError } from '../core/errors.ts';
+import { hash, openSealed, sealTo, secretEqual, type KeyPair } from '../crypto/sodium.ts';
+import type { Store } from '../store/store.ts';
+import { FrameType } from '../sync/frames.ts';
+import type { FrameStream } from '../sync/frame-stream.ts';
+import { validateName } from '../store/identity-file.ts';
+import type { Invite } from './invite-code.ts';
+import type { Workspace } from './workspace.ts';
+import { isRole } from '../core/membership.ts';
+
+export interface JoinRequest {
+  workspace: string;
+  invite: string;
+  proof: string;
+  name: string;
+  agreementKey: string;
+}
+
+export interface JoinAccept {
+  epoch: number;
+  sealedKey: string;
+}
+
+export const inviteIdOf = (secret: Uint8Array): Uint8Array => hash(secret);
+
+function proofOf(secret: Uint8Array, joinerKey: Uint8Array, agreementKey: Uint8Array, workspace: Uint8Array): Uint8Array {
+  return hash(concatBytes([utf8.encode('trellis join v1'), joinerKey, agreementKey, workspace]), 32, secret);
+}
+
+/** Joiner side. Resolves with the epoch key, or throws TrellisError with the inviter's reason. */
+export async function requestJoin(fs: FrameStream, inv: Invite, me: { signing: KeyPair; agreement: KeyPair; name: string }): Promise<{ epoch: number; key: Uint8Array }> {
+  const req: JoinRequest = {
+    workspace: toHex(inv.workspace),
+    invite: toHex(inviteIdOf(inv.secret)),
+    proof: toHex(proofOf(inv.secret, me.signing.publicKey, me.agreement.publicKey, inv.workspace)),
+    name: me.name,
+    agreementKey: toHex(me.agreement.publicKey),
+  };
+  await fs.send({ type: FrameType.joinRequest, body: req });
+  const frames = fs.frames();
+  const first = await frames.next();
+  if (first.done) throw new TrellisError('unavailable', 'the inviter closed the connection without answering');
+  const f = first.value;
+  if (f.type === FrameType.error) throw new TrellisError(f.code === 'forbidden' ? 'forbidden' : 'invalid', f.message);
+  if (f.type !== FrameType.joinAccept) throw new TrellisError('unavailable', 'the inviter answered with an unexpected message');
+  const body = f.body as Partial<JoinAccept>;
+  if (typeof body?.epoch !== 'number' || typeof body.sealedKey !== 'string' || !/^[0-9a-f]+$/.test(body.sealedKey)) throw new TrellisError('unavailable', 'the inviter sent a malformed answer');
+  const key = openSealed(fromHex(body.sealedKey), me.agreement);
+  if (!key || key.byteLength !== 32) throw new TrellisError('unavailable', 'the workspace key from the inviter could not be opened');
+  return { epoch: body.epoch, key };
+}
+
+function parseRequest(body: unknown): JoinRequest {
+  const o = body as Record<string, unknown>;
+  const hexOk = (v: unknown, n: number) => typeof v === 'string' && v.length === n * 2 && /^[0-9a-f]+$/.test(v);
+  if (typeof o !== 'object' || o === null || !hexOk(o.workspace, 16) || !hexOk(o.invite, 32) || !hexOk(o.proof, 32)
+    || !hexOk(o.agreementKey, 32) || typeof o.name !== 'string') throw new TrellisError('invalid', 'malformed join request');
+  return { workspace: o.workspace as string, invite: o.invite as string, proof: o.proof as string, name: validateName(o.name), agreementKey: o.agreementKey as string };
+}
+
+/**
+ * Inviter side: checks the invitation and proof, marks the invitation used, writes the `add`
+ * entry and answers with the sealed key. `findWorkspace` returns the workspace if we hold it.
+ */
+export async function answerJoin(fs: FrameStream, remoteKey: Uint8Array, store: Store, findWorkspace: (idHex: string) => Workspace | undefined, log: (l: string) => void): Promise<void> {
+  const frames = fs.frames();
+  try {
+    const first = await frames.next();
+    if (first.done) return;
+    if (first.value.type !== FrameType.joinRequest) throw new TrellisError('invalid', 'expected a join request');
+    const req = parseRequest(first.value.body);
+    const ws = findWorkspace(req.workspace);
+    if (!ws) throw new TrellisError('not-found', 'this peer does not hold that workspace');
+    const invite = store.getInvite(fromHex(req.invite));
+    if (!invite || toHex(invite.workspace) !== req.workspace) throw new TrellisError('forbidden', 'this invitation is not known to the inviter (revoked or never issued)');
+    const agreementKey = fromHex(req.agreementKey);
+    if (!secretEqual(proofOf(invite.secret, remoteKey, agreementKey, ws.id), fromHex(req.proof))) throw new TrellisError('forbidden', 'the invitation proof does not match');
+    if (invite.usedBy) throw new TrellisError('forbidden', 'this invitation has already been used');
+    if (invite.expires < Date.now()) throw new TrellisError('forbidden', `this invitation expired on ${new Date(invite.expires).toISOString()}`);
+    if (!isRole(invite.role)) throw new TrellisError('invalid', 'the invitation has an unknown role');
+    if (ws.membership.get(toHex(remoteKey))) throw new TrellisError('forbidden', 'you are already a member of this workspace');
+    if (!store.useInvite(invite.id, remoteKey)) throw new TrellisError('forbidden', 'this invitation has already been used');
+    ws.appendControl({ type: 'add', key: toHex(remoteKey), agreementKey: req.agreementKey, name: req.name, role: invite.role, invite: req.invite });
+    const key = ws.keyFor(ws.currentEpoch)!;
+    await fs.send({ type: FrameType.joinAccept, body: { epoch: ws.currentEpoch, sealedKey: toHex(sealTo(key, agreementKey)) } satisfies JoinAccept });
+    log(`join: added member ${toHex(remoteKey).slice(0, 8)} to workspace ${ws.idHex.slice(0, 8)}`);
+  } catch (err) {
+    const e = err instanceof TrellisError ? err : new TrellisError('invalid', 'malformed join request');
+    log(`join: refused ${toHex(remoteKey).slice(0, 8)}: ${e.message}`);
+    await fs.send({ type: FrameType.error, code: e.code, message: e.message }).catch(() => {});
+  }
+}
