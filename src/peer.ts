@@ -43,6 +43,7 @@ export interface PeerOptions {
 const DEFAULT_INVITE_MS = 7 * 24 * 3600_000;
 const JOIN_SYNC_TIMEOUT_MS = 300_000;
 const RESYNC_DELAY_MS = 1000;
+const REFUSALS = new Set(['forbidden', 'not-found', 'duplicate', 'version']);
 
 interface SessionSlot {
   session?: SyncSession;
@@ -61,6 +62,8 @@ export class Peer {
   private readonly docs: DocTool;
   private readonly workspaces = new Map<string, Workspace>();
   private readonly sessions = new Map<string, SessionSlot>();
+  /** Workspace id → the inviter's key, for workspaces joined in this run. */
+  private readonly inviters = new Map<string, string>();
   private readonly listeners = new Set<(e: PeerEvent) => void>();
   private net!: NetNode;
   private stopped = false;
@@ -191,9 +194,12 @@ export class Peer {
       this.log(`sync: cannot open a session with ${p.peerId}: ${(err as Error).message}`);
       return undefined;
     }
+    let retry = true;
     void session.initiate(ws).catch((err: Error) => {
+      // A refusal (not a member as far as they know, duplicate) is retried only when membership changes.
+      if (err instanceof SessionError && REFUSALS.has(err.code)) retry = false;
       if (!(err instanceof SessionError && err.code === 'duplicate')) this.log(`sync: session with ${toHex(p.publicKey).slice(0, 8)} ended: ${err.message}`);
-    }).finally(() => this.sessionEnded(ws, p, slot, k));
+    }).finally(() => this.sessionEnded(ws, p, slot, k, retry));
     return session;
   }
 
@@ -205,7 +211,8 @@ export class Peer {
     void session.accept((id, remoteKey) => {
       ws = this.workspaces.get(toHex(id));
       if (!ws) return { error: 'not-found', message: 'unknown workspace' };
-      if (!ws.membership.get(toHex(remoteKey))) return { error: 'forbidden', message: 'not a member of this workspace (as far as this peer knows)' };
+      // A replica we just joined knows no members until its first sync: it trusts its inviter.
+      if (!ws.membership.get(toHex(remoteKey)) && this.inviters.get(ws.idHex) !== remoteHex) return { error: 'forbidden', message: 'not a member of this workspace (as far as this peer knows)' };
       key = this.slotKey(ws, remoteHex);
       const existing = this.sessions.get(key);
       // Both sides opened at once: keep the session opened by the smaller key, on both sides.
@@ -216,14 +223,14 @@ export class Peer {
       return ws;
     }).catch((err: Error) => {
       if (!(err instanceof SessionError)) this.log(`sync: incoming session from ${remoteHex.slice(0, 8)} ended: ${err.message}`);
-    }).finally(() => { if (slot && ws) this.sessionEnded(ws, remote, slot, key); });
+    }).finally(() => { if (slot && ws) this.sessionEnded(ws, remote, slot, key, true); });
   }
 
-  private sessionEnded(ws: Workspace, p: NetPeerInfo, slot: SessionSlot, k: string): void {
+  private sessionEnded(ws: Workspace, p: NetPeerInfo, slot: SessionSlot, k: string, retry: boolean): void {
     if (this.sessions.get(k) !== slot) return;
     this.sessions.delete(k);
     // Still connected (a transient failure): try again shortly.
-    if (this.stopped) return;
+    if (this.stopped || !retry) return;
     setTimeout(() => {
       if (!this.stopped && this.net.connectedPeers().some((c) => c.peerId === p.peerId)) this.ensureSession(ws, p);
     }, RESYNC_DELAY_MS).unref();
@@ -336,19 +343,36 @@ export class Peer {
     this.store.addWorkspace(inv.workspace);
     this.saveKey(inv.workspace, granted.epoch, granted.key);
     const ws = new Workspace(this.ctx, inv.workspace, new Map([[granted.epoch, granted.key]]));
+    this.inviters.set(idHex, toHex(inv.inviter));
     this.register(ws);
     // Sync the history from the inviter before answering: the caller expects a usable workspace.
     const k = this.slotKey(ws, toHex(inv.inviter));
     const slot: SessionSlot = { mine: true };
     this.sessions.set(k, slot);
-    const session = await this.openSession(ws, opened.remote, slot, k);
-    if (!session) throw new TrellisError('unavailable', 'joined, but the history could not be synced yet; it will sync when the inviter is reachable');
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new TrellisError('unavailable', 'joined, but the history sync timed out; it continues in the background')), JOIN_SYNC_TIMEOUT_MS).unref());
-    await Promise.race([session.remoteSynced, timeout]).catch((err: Error) => {
-      throw err instanceof TrellisError ? err : new TrellisError('unavailable', `joined, but the history sync was interrupted (${err.message}); it resumes when the inviter is reachable`);
-    });
+    await this.openSession(ws, opened.remote, slot, k);
+    await this.waitSynced(k, Date.now() + JOIN_SYNC_TIMEOUT_MS);
     this.emit({ type: 'workspace', workspace: ws.idHex });
     return this.info(ws);
+  }
+
+  /**
+   * Waits until the session in slot `k` has received everything the remote had. The session may
+   * be replaced meanwhile (both sides opened one at once and the tie-break kept theirs): follow it.
+   */
+  private async waitSynced(k: string, deadline: number): Promise<void> {
+    while (Date.now() < deadline && !this.stopped) {
+      const session = this.sessions.get(k)?.session;
+      if (session) {
+        const left = deadline - Date.now();
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), left); });
+        try {
+          if (await Promise.race([session.remoteSynced.then(() => 'ok' as const), timeout]) === 'ok') return;
+        } catch { /* this session ended; a replacement may follow */ } finally { clearTimeout(timer); }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new TrellisError('unavailable', 'joined, but the history has not synced yet; it continues in the background when the inviter is reachable');
   }
 
   members(idOrName: string): MemberInfo[] {
@@ -372,11 +396,12 @@ export class Peer {
     return this.chat.log(this.ws(idOrName).idHex);
   }
 
-  /** Writes one Yjs update to a shared document (16-byte id, hex). */
-  appendDocUpdate(idOrName: string, docIdHex: string, update: Uint8Array): void {
+  /** Writes Yjs updates to a shared document (16-byte id, hex), one entry each, in one transaction. */
+  appendDocUpdates(idOrName: string, docIdHex: string, updates: Uint8Array[]): void {
     const ws = this.ws(idOrName);
     this.mayWrite(ws, EntryKind.docUpdate);
-    ws.append(EntryKind.docUpdate, encodeDocUpdate(fromHex(docIdHex), update));
+    const docId = fromHex(docIdHex);
+    ws.appendMany(EntryKind.docUpdate, updates.map((u) => encodeDocUpdate(docId, u)));
   }
 
   doc(idOrName: string, docIdHex: string): Y.Doc {

@@ -9,7 +9,7 @@ import { identify } from '@libp2p/identify';
 import { ping } from '@libp2p/ping';
 import { mdns } from '@libp2p/mdns';
 import { multiaddr } from '@multiformats/multiaddr';
-import { peerIdFromString } from '@libp2p/peer-id';
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Connection, PeerDiscovery, PeerId, PeerInfo, PeerUpdate, Stream } from '@libp2p/interface';
 import type { ByteStream } from '../core/byte-stream.ts';
@@ -116,9 +116,27 @@ function jitter(ms: number): number {
   return Math.round(ms * (0.8 + Math.random() * 0.4));
 }
 
+function parseBootstrap(texts: string[], selfId: string): BootstrapTarget[] {
+  const targets: BootstrapTarget[] = [];
+  for (const text of texts) {
+    let addr: Multiaddr;
+    try {
+      addr = multiaddr(text);
+    } catch (err) {
+      throw new Error(`bootstrap address ${JSON.stringify(text)} is not a multiaddr: ${errorText(err)}`, { cause: err });
+    }
+    const peerId = addr.getComponents().findLast((c) => c.name === 'p2p')?.value;
+    if (peerId == null) throw new Error(`bootstrap address ${text} lacks /p2p/<peer id>`);
+    if (peerId !== selfId) targets.push({ addr, peerId, failures: 0, dialing: false });
+  }
+  return targets;
+}
+
 export async function createNetNode(opts: NetOptions): Promise<NetNode> {
   const privateKey = await libp2pKeyOfSigningKey(opts.signingSecretKey);
   const log = opts.log;
+  // Parsed before the node exists, so a bad address fails fast and leaves nothing to clean up.
+  const targets = parseBootstrap(opts.bootstrap, peerIdFromPrivateKey(privateKey).toString());
 
   const node = await createLibp2p<Services>({
     privateKey,
@@ -181,19 +199,6 @@ export async function createNetNode(opts: NetOptions): Promise<NetNode> {
     node.getConnections().some((c) => c.remotePeer.toString() === peerId && c.status === 'open');
 
   // ---- bootstrap: keep re-dialling until connected, and again after each disconnect ----
-  const targets: BootstrapTarget[] = [];
-  for (const text of opts.bootstrap) {
-    let addr: Multiaddr;
-    try {
-      addr = multiaddr(text);
-    } catch (err) {
-      throw new Error(`bootstrap address ${JSON.stringify(text)} is not a multiaddr: ${errorText(err)}`, { cause: err });
-    }
-    const peerId = addr.getComponents().findLast((c) => c.name === 'p2p')?.value;
-    if (peerId == null) throw new Error(`bootstrap address ${text} lacks /p2p/<peer id>`);
-    if (peerId !== selfId) targets.push({ addr, peerId, failures: 0, dialing: false });
-  }
-
   const schedule = (t: BootstrapTarget, delayMs: number): void => {
     if (stopped) return;
     clearTimeout(t.timer);
@@ -211,7 +216,10 @@ export async function createNetNode(opts: NetOptions): Promise<NetNode> {
       if (stopped) return;
       t.failures++;
       const delay = jitter(Math.min(REDIAL_MIN_MS * 2 ** (t.failures - 1), REDIAL_MAX_MS));
-      log(`net: bootstrap dial ${t.peerId} failed (attempt ${t.failures}): ${errorText(err)}; retrying in ${delay} ms`);
+      // A bootstrap peer can be down for days: say so at first, then about every five minutes.
+      if (t.failures <= 3 || t.failures % 30 === 0) {
+        log(`net: bootstrap dial ${t.peerId} failed (attempt ${t.failures}): ${errorText(err)}; retrying in ${delay} ms`);
+      }
       schedule(t, delay);
     } finally {
       t.dialing = false;

@@ -95,7 +95,11 @@ export function toByteStream(stream: Stream, options: StreamAdapterOptions = {})
     }
     notify();
   };
-  const onEnd = (): void => { ended = true; notify(); };
+  const onEnd = (): void => {
+    // abort() and a remote reset emit 'end' too, just before a 'close' that carries the error.
+    if (stream.status !== 'aborted' && stream.status !== 'reset') ended = true;
+    notify();
+  };
   const onClose = (evt: StreamCloseEvent): void => {
     if (evt.error != null) failure = evt.error;
     // A graceful close while paused leaves data in the stream's buffer; 'end' follows once it is read.
@@ -105,7 +109,7 @@ export function toByteStream(stream: Stream, options: StreamAdapterOptions = {})
   stream.addEventListener('message', onMessage);
   stream.addEventListener('end', onEnd);
   stream.addEventListener('close', onClose);
-  if (stream.readableEnded) ended = true;
+  if (stream.readableEnded && stream.status !== 'aborted' && stream.status !== 'reset') ended = true;
 
   const take = (): Uint8Array => {
     const chunk = queue[queueHead];
@@ -134,8 +138,9 @@ export function toByteStream(stream: Stream, options: StreamAdapterOptions = {})
       for (;;) {
         if (abandoned) return { value: undefined, done: true };
         if (queueHead < queue.length) return { value: take(), done: false };
-        if (failure != null) throw failure;
+        // Everything the remote sent has been read: a failure after that is not the reader's concern.
         if (ended) return { value: undefined, done: true };
+        if (failure != null) throw failure;
         tryResume();
         await new Promise<void>((resolve) => { wake = resolve; });
       }

@@ -102,43 +102,67 @@ export class Workspace implements Replica {
 
   /** Creates, stores and applies one entry of ours. */
   append(kind: EntryKind, plaintext: Uint8Array): Entry {
+    return this.appendMany(kind, [plaintext])[0];
+  }
+
+  /** Creates, stores (one transaction) and applies several entries of ours, in order. */
+  appendMany(kind: EntryKind, plaintexts: Uint8Array[]): Entry[] {
     const refused = this.membership.refuseWrite(this.selfHex, kind);
     // The very first entry (create) is written before we are a member.
     if (refused && !(kind === EntryKind.control && this.membership.creator === undefined)) throw new Error(refused);
     const key = this.keys.get(this.epoch);
     if (!key) throw new Error('no key for the current epoch');
+    const handler = this.ctx.handlers.get(kind);
+    const controls: ControlPayload[] = [];
+    for (const p of plaintexts) {
+      if (kind === EntryKind.control) {
+        const c = parseControl(JSON.parse(utf8.decode(p)));
+        if (typeof c === 'string') throw new Error(c);
+        controls.push(c);
+      } else {
+        const why = handler ? handler.check(p) : `no handler for ${kindName(kind)}`;
+        if (why) throw new Error(why);
+      }
+    }
     const self = this.ctx.signing.publicKey;
     const head = this.heads.get(this.selfHex);
+    let seq = head?.seq ?? 0;
+    let prevHash = head?.hash ?? ZERO_HASH;
+    let clock = this.maxClock;
     const deps: Dep[] = [];
     for (const [hex, h] of this.heads) {
       if (hex === this.selfHex || this.depsNamed.get(hex) === h.seq) continue;
       deps.push({ author: h.author, seq: h.seq, hash: h.hash });
     }
-    const bytes = sealEntry({
-      kind, workspace: this.id, author: self, epoch: this.epoch, seq: (head?.seq ?? 0) + 1,
-      clock: this.maxClock + 1, time: Date.now(), prevHash: head?.hash ?? ZERO_HASH, deps,
-    }, plaintext, key, this.ctx.signing.secretKey);
-    const e = decodeEntry(bytes);
-    const hash = entryHash(bytes);
-    if (kind === EntryKind.control) {
-      const c = parseControl(JSON.parse(utf8.decode(plaintext)));
-      if (typeof c === 'string') throw new Error(c);
-      const why = this.membership.refuseControl(self, e.seq, c, workspaceIdFor, this.idHex);
-      if (why) throw new Error(why);
-      this.ctx.store.appendEntries(this.id, [{ author: self, seq: e.seq, hash, bytes }]);
-      this.membership.apply(self, c);
-    } else {
-      const handler = this.ctx.handlers.get(kind);
-      const why = handler?.check(plaintext) ?? (handler ? undefined : `no handler for ${kindName(kind)}`);
-      if (why) throw new Error(why);
-      this.ctx.store.appendEntries(this.id, [{ author: self, seq: e.seq, hash, bytes }]);
+    const entries: Entry[] = [];
+    const rows: EntryRow[] = [];
+    for (const p of plaintexts) {
+      seq++;
+      clock++;
+      const bytes = sealEntry({
+        kind, workspace: this.id, author: self, epoch: this.epoch, seq, clock, time: Date.now(), prevHash,
+        // Only the first entry of the run names the other authors' heads; the rest follow by chain.
+        deps: entries.length === 0 ? deps : [],
+      }, p, key, this.ctx.signing.secretKey);
+      const e = decodeEntry(bytes);
+      prevHash = entryHash(bytes);
+      entries.push(e);
+      rows.push({ author: self, seq, hash: prevHash, bytes });
     }
+    controls.forEach((c, i) => {
+      const why = this.membership.refuseControl(self, entries[i].seq, c, workspaceIdFor, this.idHex);
+      if (why) throw new Error(why);
+    });
+    this.ctx.store.appendEntries(this.id, rows);
     for (const d of deps) this.depsNamed.set(toHex(d.author), d.seq);
-    this.advance(e, hash);
+    entries.forEach((e, i) => {
+      this.advance(e, rows[i].hash);
+      if (kind === EntryKind.control) this.membership.apply(self, controls[i]);
+      else this.applyContent(e, plaintexts[i]);
+    });
     if (kind === EntryKind.control) this.emit({ type: 'members' });
-    else this.applyContent(e, plaintext);
-    this.changed(1);
-    return e;
+    this.changed(entries.length);
+    return entries;
   }
 
   appendControl(c: ControlPayload): Entry {
