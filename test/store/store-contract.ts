@@ -1,0 +1,82 @@
+// The contract every Store implementation must pass (SQLite and memory run the same tests).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Store } from '../../src/store/store.ts';
+
+const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+
+export function storeContract(name: string, open: () => { store: Store; reopen?: () => Store; cleanup?: () => void }): void {
+  const ws = bytes(16, 1);
+  const alice = bytes(32, 2);
+  const bob = bytes(32, 3);
+  const row = (author: Uint8Array, seq: number) => ({ author, seq, hash: bytes(32, seq % 256), bytes: new Uint8Array([author[0], seq & 255, 9, 9]) });
+
+  test(`${name}: workspaces and sealed keys`, () => {
+    const { store, cleanup } = open();
+    try {
+      store.addWorkspace(ws);
+      store.addWorkspace(ws);
+      assert.equal(store.workspaceIds().length, 1);
+      store.putKey(ws, 1, bytes(8, 5));
+      store.putKey(ws, 0, bytes(8, 4));
+      assert.deepEqual(store.keys(ws).map((k) => k.epoch), [0, 1]);
+      assert.deepEqual([...store.keys(ws)[1].sealedKey], [...bytes(8, 5)]);
+    } finally { store.close(); cleanup?.(); }
+  });
+
+  test(`${name}: entries, heads, readAfter in storage order, duplicates refused atomically`, () => {
+    const { store, cleanup } = open();
+    try {
+      store.addWorkspace(ws);
+      store.appendEntries(ws, [row(alice, 1), row(alice, 2), row(bob, 1)]);
+      store.appendEntries(ws, [row(alice, 3)]);
+      const heads = store.heads(ws).map((h) => [h.author[0], h.seq]).sort();
+      assert.deepEqual(heads, [[2, 3], [3, 1]]);
+      assert.deepEqual([...store.hashAt(ws, alice, 2)!], [...bytes(32, 2)]);
+      assert.equal(store.hashAt(ws, alice, 9), undefined);
+      assert.equal(store.hashAt(ws, bytes(32, 7), 1), undefined);
+      const after = store.readAfter(ws, alice, 1, 10);
+      assert.deepEqual(after.map((r) => r.seq), [2, 3]);
+      assert.ok(after[0].order < after[1].order);
+      const bobRow = store.readAfter(ws, bob, 0, 10)[0];
+      assert.ok(bobRow.order > after[0].order && bobRow.order < after[1].order, 'order is insertion order across authors');
+      assert.deepEqual(store.readAfter(ws, alice, 0, 1).map((r) => r.seq), [1]);
+      assert.deepEqual([...store.allEntries(ws)].map((b) => [b[0], b[1]]), [[2, 1], [2, 2], [3, 1], [2, 3]]);
+      // A batch holding a duplicate is refused as a whole.
+      assert.throws(() => store.appendEntries(ws, [row(bob, 2), row(alice, 3)]));
+      assert.equal(store.heads(ws).find((h) => h.author[0] === 3)!.seq, 1);
+    } finally { store.close(); cleanup?.(); }
+  });
+
+  test(`${name}: invitations are used once`, () => {
+    const { store, cleanup } = open();
+    try {
+      const inv = { id: bytes(32, 8), secret: bytes(32, 9), workspace: ws, role: 'guest', expires: 1234 };
+      store.putInvite(inv);
+      assert.equal(store.getInvite(inv.id)!.role, 'guest');
+      assert.deepEqual([...store.getInvite(inv.id)!.secret], [...inv.secret]);
+      assert.equal(store.getInvite(bytes(32, 1)), undefined);
+      assert.equal(store.useInvite(inv.id, alice), true);
+      assert.equal(store.useInvite(inv.id, bob), false);
+      assert.equal(store.getInvite(inv.id)!.usedBy![0], alice[0]);
+    } finally { store.close(); cleanup?.(); }
+  });
+
+  test(`${name}: peer addresses`, () => {
+    const { store, reopen, cleanup } = open();
+    try {
+      store.setPeerAddrs(alice, ['/ip4/127.0.0.1/tcp/1']);
+      store.setPeerAddrs(alice, ['/ip4/127.0.0.1/tcp/2']);
+      assert.deepEqual(store.peerAddrs().map((p) => p.addrs), [['/ip4/127.0.0.1/tcp/2']]);
+      if (reopen) {
+        store.addWorkspace(ws);
+        store.appendEntries(ws, [row(alice, 1)]);
+        store.close();
+        const again = reopen();
+        assert.deepEqual(again.peerAddrs().map((p) => p.addrs), [['/ip4/127.0.0.1/tcp/2']]);
+        assert.equal(again.heads(ws)[0].seq, 1);
+        again.close();
+      }
+    } finally { store.close(); cleanup?.(); }
+  });
+}
