@@ -37,16 +37,23 @@ export function eventsSocket(peer: ApiPeer, policy: AccessPolicy, log: (line: st
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
     ws.on('error', () => ws.terminate());
-    const unsubscribe = peer.on((event: PeerEvent) => {
-      if (ws.readyState !== ws.OPEN) return;
-      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-        log('events: closing a client that does not keep up');
-        ws.close(1013, 'too slow');
-        return;
-      }
-      ws.send(JSON.stringify(event));
-    });
-    ws.on('close', unsubscribe);
+    let unsubscribe: () => void;
+    try {
+      unsubscribe = peer.on((event: PeerEvent) => {
+        if (ws.readyState !== ws.OPEN) return;
+        if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+          log('events: closing a client that does not keep up');
+          ws.close(1013, 'too slow');
+          return;
+        }
+        ws.send(JSON.stringify(event));
+      });
+    } catch (err) {
+      log(`events: cannot subscribe to the peer: ${(err as Error).message.split('\n')[0]}`);
+      ws.close(1011, 'internal error');
+      return;
+    }
+    ws.on('close', () => unsubscribe());
   });
 
   return {

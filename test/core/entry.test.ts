@@ -12,7 +12,7 @@ const signer = signingKeyPair();
 const key = randomBytes(32);
 const ws = randomBytes(16);
 
-function chain(n: number, from = 1, prev = ZERO_HASH) {
+function chain(n: number, from = 1, prev: Uint8Array = ZERO_HASH) {
   const out = [];
   for (let seq = from; seq < from + n; seq++) {
     const bytes = sealEntry({ kind: EntryKind.chat, workspace: ws, author: signer.publicKey, epoch: 0, seq, clock: seq, time: 1, prevHash: prev, deps: [] }, new TextEncoder().encode(`m${seq}`), key, signer.secretKey);

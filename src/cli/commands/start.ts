@@ -4,7 +4,7 @@
 //   peer <peerId>
 //   listen <multiaddr>          (one per address)
 // Everything else (log lines) goes to stderr.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_API_PORT, parseApiAddress } from '../../daemon/api-address.ts';
 import { readApiFile, isProcessAlive } from '../../daemon/api-file.ts';
 import { connectApi } from '../api-client.ts';
@@ -29,8 +29,8 @@ export function registerStart(program: Command): void {
   program.command('start')
     .description('run the daemon in the foreground (Ctrl-C stops it)')
     .option('--name <name>', 'create the identity with this name if the home has none')
-    .option('--listen <multiaddr>', 'libp2p listen address, repeatable (default /ip4/127.0.0.1/tcp/0)', collect, [])
-    .option('--bootstrap <multiaddr>', 'peer to dial at start, with /p2p/ID; repeatable', collect, [])
+    .addOption(new Option('--listen <multiaddr>', 'libp2p listen address; repeatable').argParser(collect).default([], '/ip4/127.0.0.1/tcp/0'))
+    .addOption(new Option('--bootstrap <multiaddr>', 'peer to dial at start, with /p2p/ID; repeatable').argParser(collect).default([], 'none'))
     .option('--no-mdns', 'do not discover peers on the local network')
     .option('--api <host:port>', `local API address, loopback only; port 0 = any free port`, `127.0.0.1:${DEFAULT_API_PORT}`)
     .action(async (opts: StartOptions, cmd: Command) => {

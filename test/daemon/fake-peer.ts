@@ -1,0 +1,94 @@
+// A stand-in for Peer, for unit tests of the HTTP/CLI layers only: in memory, no network, no
+// crypto. Real end-to-end tests use the real Peer. Special names trigger each error path:
+// a workspace whose name starts with "guest" makes invites forbidden; join codes "expired",
+// "offline" and "member" give forbidden, unavailable and conflict; a workspace named "boom"
+// makes chatLog throw a plain (unexpected) Error.
+import { TrellisError } from '../../src/core/errors.ts';
+import type { ApiPeer } from '../../src/daemon/api-peer.ts';
+import type { ChatMessage, InviteOptions, MemberInfo, PeerEvent, PeerStatus, WorkspaceInfo } from '../../src/peer-api.ts';
+
+interface FakeWorkspace { info: WorkspaceInfo; chat: ChatMessage[]; members: MemberInfo[] }
+
+export const FAKE_KEY = 'ab'.repeat(32);
+
+export class FakePeer implements ApiPeer {
+  readonly workspaces = new Map<string, FakeWorkspace>();
+  readonly invites: { ws: string; opts: InviteOptions }[] = [];
+  readonly #listeners = new Set<(e: PeerEvent) => void>();
+  #next = 1;
+
+  status(): PeerStatus {
+    return { name: 'Alice', peerId: '12D3KooWFake', addrs: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWFake'], connections: 2, workspaces: this.workspaces.size };
+  }
+
+  resolveWorkspace(idOrName: string): string {
+    if (this.workspaces.has(idOrName)) return idOrName;
+    const named = [...this.workspaces.values()].filter((w) => w.info.name === idOrName);
+    if (named.length === 1) return named[0].info.id;
+    if (named.length > 1) throw new TrellisError('invalid', `several workspaces are named "${idOrName}": use its id`);
+    throw new TrellisError('not-found', `no workspace "${idOrName}"`);
+  }
+
+  async createWorkspace(name: string): Promise<WorkspaceInfo> {
+    const id = (this.#next++).toString(16).padStart(32, '0');
+    const info: WorkspaceInfo = { id, name, role: name.startsWith('guest') ? 'guest' : 'manager', members: 1 };
+    this.workspaces.set(id, { info, chat: [], members: [{ name: 'Alice', key: FAKE_KEY, role: info.role, online: true }] });
+    return info;
+  }
+
+  listWorkspaces(): WorkspaceInfo[] {
+    return [...this.workspaces.values()].map((w) => w.info);
+  }
+
+  async createInvite(ws: string, opts: InviteOptions): Promise<string> {
+    const w = this.#get(ws);
+    if (w.info.role === 'guest') throw new TrellisError('forbidden', 'a guest cannot invite: ask a manager');
+    this.invites.push({ ws, opts });
+    return `trellis1-invite-${ws}`;
+  }
+
+  async join(code: string): Promise<WorkspaceInfo> {
+    if (code === 'expired') throw new TrellisError('forbidden', 'this invitation has expired: ask for a new one');
+    if (code === 'offline') throw new TrellisError('unavailable', 'the inviter is not reachable: try again when they are online');
+    if (code === 'member') throw new TrellisError('conflict', 'you are already a member of this workspace');
+    if (!code.startsWith('trellis1-')) throw new TrellisError('invalid', 'this is not an invitation code');
+    return this.createWorkspace('joined');
+  }
+
+  members(ws: string): MemberInfo[] {
+    return this.#get(ws).members;
+  }
+
+  async sendChat(ws: string, text: string): Promise<ChatMessage> {
+    const w = this.#get(ws);
+    const message: ChatMessage = { id: `${FAKE_KEY}:${w.chat.length + 1}`, author: FAKE_KEY, authorName: 'Alice', text, time: 1_700_000_000_000 + w.chat.length };
+    w.chat.push(message);
+    this.emit({ type: 'chat', workspace: ws, message });
+    return message;
+  }
+
+  chatLog(ws: string): ChatMessage[] {
+    const w = this.#get(ws);
+    if (w.info.name === 'boom') throw new Error('disk on fire\n    at somewhere (file.ts:1:1)');
+    return w.chat;
+  }
+
+  on(listener: (e: PeerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+
+  emit(e: PeerEvent): void {
+    for (const l of this.#listeners) l(e);
+  }
+
+  #get(ws: string): FakeWorkspace {
+    const w = this.workspaces.get(ws);
+    if (w === undefined) throw new TrellisError('not-found', `no workspace ${ws}`);
+    return w;
+  }
+}
