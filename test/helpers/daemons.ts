@@ -50,7 +50,8 @@ export interface DaemonOptions {
 export class Daemon {
   readonly name: string;
   readonly home: string;
-  readonly port: number;
+  /** Mutable: a test may restart a daemon on another port. */
+  port: number;
   bootstrap: string[];
   readonly mdns: boolean;
   proc: ChildProcess | undefined;
