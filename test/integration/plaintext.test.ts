@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { Daemon, eventually, freePort } from '../helpers/daemons.ts';
 
 /** A TCP proxy on 127.0.0.1 that records every byte in both directions. */
-async function recordingProxy(targetPort: number) {
+async function recordingProxy(targetPort: () => number) {
   const chunks: Buffer[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1');
+    const upstream = connect(targetPort(), '127.0.0.1');
     for (const s of [client, upstream]) { sockets.add(s); s.on('error', () => {}); s.on('close', () => sockets.delete(s)); }
     client.on('data', (d) => { chunks.push(d); upstream.write(d); });
     upstream.on('data', (d) => { chunks.push(d); client.write(d); });
@@ -32,8 +32,8 @@ test('chat texts never appear in plaintext in the SQLite files or on the wire', 
   const a = await Daemon.create({ name: 'alice' });
   const b = await Daemon.create({ name: 'bob' });
   await Promise.all([a.start(), b.start()]);
-  let proxy: Awaited<ReturnType<typeof recordingProxy>> | undefined;
-  t.after(async () => { proxy?.close(); await a.destroy(); await b.destroy(); });
+  const proxy = await recordingProxy(() => a.port);
+  t.after(async () => { proxy.close(); await a.destroy(); await b.destroy(); });
   await a.json('workspace', 'create', 'Secret');
   const { code } = await a.json<{ code: string }>('invite', 'Secret');
   await b.json('join', code);
@@ -42,7 +42,6 @@ test('chat texts never appear in plaintext in the SQLite files or on the wire', 
   // A moves to a port B has never heard of; B can reach it only through the recording proxy.
   a.port = await freePort();
   await a.start();
-  proxy = await recordingProxy(a.port);
   b.bootstrap = [`/ip4/127.0.0.1/tcp/${proxy.port}/p2p/${a.peerId}`];
   await a.cli('chat', 'send', 'Secret', `history ${marker}`);
   await b.start();
