@@ -21,15 +21,8 @@ export interface MemberInfo {
   online: boolean;
 }
 
-export interface ChatMessage {
-  /** `<author hex>:<seq>`, unique in the workspace. */
-  id: string;
-  author: string;
-  authorName: string;
-  text: string;
-  /** Author's clock, ms since the Unix epoch. */
-  time: number;
-}
+import type { ChatMessage } from './tools/chat/chat-tool.ts';
+export type { ChatMessage };
 
 export interface PeerStatus {
   name: string;
@@ -52,6 +45,4 @@ export type PeerEvent =
   | { type: 'workspace'; workspace: string }
   | { type: 'rejected'; workspace: string; author: string; reason: string };
 
-/** Longest chat message, in UTF-8 bytes. */
-export const MAX_CHAT_BYTES = 16 * 1024;
-export const MAX_NAME_CHARS = 100;
+export { MAX_CHAT_BYTES, MAX_NAME_CHARS } from './core/limits.ts';

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { agreementKeyPair, signingKeyPair, type KeyPair } from '../crypto/sodium.ts';
 import { TrellisError } from '../core/errors.ts';
-import { MAX_NAME_CHARS } from '../peer-api.ts';
+import { MAX_NAME_CHARS } from '../core/limits.ts';
 
 export interface Identity {
   name: string;

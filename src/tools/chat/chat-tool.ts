@@ -2,9 +2,18 @@
 // (Lamport clock, author key, seq), a total order that respects causality, so all logs agree.
 import { utf8 } from '../../core/bytes.ts';
 import { EntryKind } from '../../core/entry.ts';
-import type { ChatMessage } from '../../peer-api.ts';
-import { MAX_CHAT_BYTES } from '../../peer-api.ts';
+import { MAX_CHAT_BYTES } from '../../core/limits.ts';
 import type { ContentHandler, EntryContext } from '../../workspace/content-handler.ts';
+
+export interface ChatMessage {
+  /** `<author hex>:<seq>`, unique in the workspace. */
+  id: string;
+  author: string;
+  authorName: string;
+  text: string;
+  /** Author's clock, ms since the Unix epoch. */
+  time: number;
+}
 
 interface Ordered extends ChatMessage { clock: number; seq: number }
 
