@@ -43,6 +43,7 @@ export type PeerEvent =
   | { type: 'chat'; workspace: string; message: ChatMessage }
   | { type: 'members'; workspace: string }
   | { type: 'workspace'; workspace: string }
+  | { type: 'doc'; workspace: string; doc: string }
   | { type: 'rejected'; workspace: string; author: string; reason: string };
 
 export { MAX_CHAT_BYTES, MAX_NAME_CHARS } from './core/limits.ts';

@@ -21,7 +21,10 @@ import { createWorkspace } from './workspace/create-workspace.ts';
 import { decodeInvite, encodeInvite } from './workspace/invite-code.ts';
 import { answerJoin, inviteIdOf, requestJoin } from './workspace/join.ts';
 import { Workspace, type WorkspaceContext } from './workspace/workspace.ts';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
+import type { Role } from './core/membership.ts';
+import type { DocAccess, DocMember, HistoryItem } from './tools/doc-access.ts';
+import { DOC_ID_BYTES, docIdOf, REGISTRY_DOC_ID } from './tools/docs/doc-tool.ts';
 
 export interface PeerOptions {
   /** Home directory: identity.json, trellis.db. The identity must exist (see store/identity-file.ts). */
@@ -51,7 +54,10 @@ interface SessionSlot {
   mine: boolean;
 }
 
-export class Peer {
+/** Marks Yjs transactions made through changeDoc, to capture exactly their update. */
+const LOCAL_CHANGE = Symbol('trellis local change');
+
+export class Peer implements DocAccess {
   readonly identity: Identity;
   readonly keyHex: string;
   private readonly store: Store;
@@ -65,6 +71,7 @@ export class Peer {
   /** Workspace id → the inviter's key, for workspaces joined in this run. */
   private readonly inviters = new Map<string, string>();
   private readonly listeners = new Set<(e: PeerEvent) => void>();
+  private readonly docListeners = new Set<(ws: string, doc: string) => void>();
   private net!: NetNode;
   private stopped = false;
 
@@ -75,7 +82,10 @@ export class Peer {
     this.log = log;
     this.storageKey = deriveStorageKey(identity.signing.secretKey);
     this.chat = new ChatTool((workspace, message) => this.emit({ type: 'chat', workspace, message }));
-    this.docs = new DocTool();
+    this.docs = new DocTool((workspace, doc) => {
+      this.emit({ type: 'doc', workspace, doc });
+      for (const l of this.docListeners) l(workspace, doc);
+    });
     this.ctx = { store, signing: identity.signing, handlers: new Map<number, ChatTool | DocTool>([[this.chat.kind, this.chat], [this.docs.kind, this.docs]]), log };
   }
 
@@ -405,7 +415,62 @@ export class Peer {
   }
 
   doc(idOrName: string, docIdHex: string): Y.Doc {
-    return this.docs.doc(this.ws(idOrName).idHex, docIdHex);
+    return this.docs.doc(this.ws(idOrName).idHex, checkDocId(docIdHex));
+  }
+
+  changeDoc(idOrName: string, docIdHex: string, change: (doc: Y.Doc) => void): void {
+    const ws = this.ws(idOrName);
+    this.mayWrite(ws, EntryKind.docUpdate);
+    if (checkDocId(docIdHex) === REGISTRY_DOC_ID && this.role(ws.idHex) !== 'manager') throw new TrellisError('forbidden', 'only managers may add or remove tools');
+    const doc = this.docs.doc(ws.idHex, docIdHex);
+    const updates: Uint8Array[] = [];
+    const capture = (u: Uint8Array, origin: unknown) => { if (origin === LOCAL_CHANGE) updates.push(u); };
+    doc.on('update', capture);
+    try { doc.transact(() => change(doc), LOCAL_CHANGE); } finally { doc.off('update', capture); }
+    if (updates.length === 0) return;
+    ws.append(EntryKind.docUpdate, encodeDocUpdate(fromHex(docIdHex), updates.length === 1 ? updates[0] : Y.mergeUpdates(updates)));
+  }
+
+  role(idOrName: string): Role {
+    const ws = this.ws(idOrName);
+    const me = ws.membership.get(this.keyHex);
+    if (!me) throw new TrellisError('forbidden', 'you are not a member of this workspace (yet)');
+    return me.role;
+  }
+
+  memberList(idOrName: string): DocMember[] {
+    return [...this.ws(idOrName).membership.members.values()].map((m) => ({ name: m.name, key: m.keyHex, role: m.role }));
+  }
+
+  history(idOrName: string): HistoryItem[] {
+    const ws = this.ws(idOrName);
+    const out: HistoryItem[] = [];
+    for (const { entry: e, plain } of ws.entries()) {
+      const author = toHex(e.author);
+      const item: HistoryItem = {
+        id: `${author}:${e.seq}`, author, authorName: ws.membership.get(author)?.name ?? '',
+        kind: e.kind === EntryKind.control ? 'control' : e.kind === EntryKind.chat ? 'chat' : 'doc', time: e.time,
+      };
+      if (e.kind === EntryKind.docUpdate && plain) item.doc = docIdOf(plain);
+      out.push(item);
+    }
+    return out;
+  }
+
+  docAt(idOrName: string, docIdHex: string, until: number): Y.Doc {
+    const ws = this.ws(idOrName);
+    checkDocId(docIdHex);
+    const doc = new Y.Doc();
+    for (const { entry: e, plain } of ws.entries()) {
+      if (e.kind !== EntryKind.docUpdate || !plain || e.time > until || docIdOf(plain) !== docIdHex) continue;
+      try { Y.applyUpdate(doc, plain.subarray(DOC_ID_BYTES)); } catch { /* unreadable update: skipped, as live */ }
+    }
+    return doc;
+  }
+
+  onDocChange(listener: (ws: string, docIdHex: string) => void): () => void {
+    this.docListeners.add(listener);
+    return () => { this.docListeners.delete(listener); };
   }
 
   /** Heads of a workspace: author hex → seq (for tests and progress). */
@@ -444,6 +509,11 @@ export class Peer {
     await this.net?.stop().catch((err: Error) => this.log(`net: stop failed: ${err.message}`));
     this.store.close();
   }
+}
+
+function checkDocId(docIdHex: string): string {
+  if (typeof docIdHex !== 'string' || !/^[0-9a-f]{32}$/.test(docIdHex)) throw new TrellisError('invalid', 'a document id is 32 lowercase hex characters');
+  return docIdHex;
 }
 
 function validateWorkspaceName(name: unknown): string {

@@ -13,8 +13,12 @@ export interface EntryContext {
 
 export interface ContentHandler {
   readonly kind: EntryKind;
-  /** A reason to reject the payload, or undefined when it is well formed. Must not change state. */
-  check(plaintext: Uint8Array): string | undefined;
+  /**
+   * A reason to reject the payload, or undefined when it is well formed and `author` may write it
+   * (the workspace has already checked that the author's role may write this kind at all).
+   * Must not change state.
+   */
+  check(plaintext: Uint8Array, author: Member): string | undefined;
   /** Applies an accepted, stored entry. */
   apply(ctx: EntryContext, plaintext: Uint8Array): void;
 }

@@ -57,14 +57,20 @@ export class Workspace implements Replica {
   keyFor(epoch: number): Uint8Array | undefined { return this.keys.get(epoch); }
   get selfHex(): string { return toHex(this.ctx.signing.publicKey); }
 
+  /** Every stored entry with its plaintext (null if no key opens it), in storage (causal) order. */
+  *entries(): Generator<{ entry: Entry; plain: Uint8Array | null }> {
+    for (const bytes of this.ctx.store.allEntries(this.id)) {
+      const entry = decodeEntry(bytes);
+      const key = this.keys.get(entry.epoch);
+      yield { entry, plain: key ? openEntry(entry, key) : null };
+    }
+  }
+
   /** Rebuilds state from the store (entries were verified when they were stored). */
   load(): void {
-    for (const bytes of this.ctx.store.allEntries(this.id)) {
-      const e = decodeEntry(bytes);
+    for (const { entry: e, plain } of this.entries()) {
       const hex = toHex(e.author);
-      const key = this.keys.get(e.epoch);
-      const plain = key && openEntry(e, key);
-      this.heads.set(hex, { author: e.author, seq: e.seq, hash: entryHash(bytes) });
+      this.heads.set(hex, { author: e.author, seq: e.seq, hash: entryHash(e.bytes) });
       if (e.clock > this.maxClock) this.maxClock = e.clock;
       if (!plain) { this.ctx.log(`workspace ${this.idHex.slice(0, 8)}: stored entry ${hex.slice(0, 8)}:${e.seq} cannot be decrypted`); continue; }
       if (e.kind === EntryKind.control) {
@@ -120,7 +126,7 @@ export class Workspace implements Replica {
         if (typeof c === 'string') throw new Error(c);
         controls.push(c);
       } else {
-        const why = handler ? handler.check(p) : `no handler for ${kindName(kind)}`;
+        const why = handler ? handler.check(p, this.membership.get(this.selfHex)!) : `no handler for ${kindName(kind)}`;
         if (why) throw new Error(why);
       }
     }
@@ -241,7 +247,7 @@ export class Workspace implements Replica {
           reason = this.membership.refuseWrite(hex, e.kind);
           if (!reason) {
             const handler = this.ctx.handlers.get(e.kind);
-            reason = handler ? handler.check(plain) : `no handler for ${kindName(e.kind)}`;
+            reason = handler ? handler.check(plain, this.membership.get(hex)!) : `no handler for ${kindName(e.kind)}`;
           }
         }
       }

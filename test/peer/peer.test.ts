@@ -39,3 +39,24 @@ test('create, invite, join, chat and restart with two peers', async (t) => {
   await a.peer.sendChat(ws.id, 'welcome back');
   await waitFor(() => b2.peer.chatLog(ws.id).length === 3, 10000, 'live message after restart');
 });
+
+test('documents: changes sync between peers, history lists them, docAt goes back in time', async (t) => {
+  const a = await startPeer('alice');
+  const b = await startPeer('bob', [a.peer.status().addrs[0]]);
+  t.after(async () => { await a.peer.stop(); await b.peer.stop(); rmSync(a.home, { recursive: true }); rmSync(b.home, { recursive: true }); });
+  const ws = await a.peer.createWorkspace('Docs');
+  await b.peer.join(await a.peer.createInvite(ws.id, { role: 'participant' }));
+  const doc = 'aa'.repeat(16);
+  a.peer.changeDoc(ws.id, doc, (d) => d.getText('t').insert(0, 'hello'));
+  await new Promise((r) => setTimeout(r, 20));
+  const middle = Date.now();
+  await new Promise((r) => setTimeout(r, 20));
+  b.peer.changeDoc(ws.id, doc, (d) => d.getText('t').insert(5, ' world'));
+  await waitFor(() => a.peer.doc(ws.id, doc).getText('t').toString() === 'hello world', 5000, 'merged text at alice');
+  assert.equal(a.peer.docAt(ws.id, doc, middle).getText('t').toString(), 'hello');
+  const docs = a.peer.history(ws.id).filter((h) => h.kind === 'doc');
+  assert.deepEqual(docs.map((h) => h.authorName), ['alice', 'bob']);
+  // Only managers change the tool list; a participant is refused before anything changes.
+  assert.throws(() => b.peer.changeDoc(ws.id, '0'.repeat(32), (d) => d.getMap('tools').set('x', 1)), /only managers/);
+  assert.equal(b.peer.doc(ws.id, '0'.repeat(32)).getMap('tools').size, 0);
+});

@@ -3,6 +3,7 @@
 import { utf8 } from '../../core/bytes.ts';
 import { EntryKind } from '../../core/entry.ts';
 import { MAX_CHAT_BYTES } from '../../core/limits.ts';
+import type { Member } from '../../core/membership.ts';
 import type { ContentHandler, EntryContext } from '../../workspace/content-handler.ts';
 
 export interface ChatMessage {
@@ -48,7 +49,7 @@ export class ChatTool implements ContentHandler {
     this.onMessage = onMessage;
   }
 
-  check(plain: Uint8Array): string | undefined {
+  check(plain: Uint8Array, _author: Member): string | undefined {
     const p = parse(plain);
     return typeof p === 'string' ? p : undefined;
   }

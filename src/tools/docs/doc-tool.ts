@@ -1,11 +1,15 @@
 // Shared documents: each is a Yjs document; an entry carries one Yjs update for one document.
-// Payload: 16-byte document id, then the Yjs (v1) update. Notes, tasks and calendars build on it.
+// Payload: 16-byte document id, then the Yjs (v1) update. Notes, tasks, calendars and the
+// workspace's tool list are documents.
 import * as Y from 'yjs';
 import { toHex } from '../../core/bytes.ts';
 import { EntryKind } from '../../core/entry.ts';
+import type { Member } from '../../core/membership.ts';
 import type { ContentHandler, EntryContext } from '../../workspace/content-handler.ts';
 
 export const DOC_ID_BYTES = 16;
+/** The workspace's tool list: a document only managers may change. */
+export const REGISTRY_DOC_ID = '00000000000000000000000000000000';
 
 export function encodeDocUpdate(docId: Uint8Array, update: Uint8Array): Uint8Array {
   if (docId.byteLength !== DOC_ID_BYTES) throw new Error('a document id is 16 bytes');
@@ -15,23 +19,37 @@ export function encodeDocUpdate(docId: Uint8Array, update: Uint8Array): Uint8Arr
   return out;
 }
 
+export function docIdOf(plain: Uint8Array): string {
+  return toHex(plain.subarray(0, DOC_ID_BYTES));
+}
+
 export class DocTool implements ContentHandler {
   readonly kind = EntryKind.docUpdate;
   private readonly docs = new Map<string, Y.Doc>();
+  private readonly onChange: (workspaceHex: string, docIdHex: string) => void;
   failures = 0;
 
-  check(plain: Uint8Array): string | undefined {
-    return plain.byteLength > DOC_ID_BYTES ? undefined : 'document update too short';
+  constructor(onChange: (workspaceHex: string, docIdHex: string) => void = () => {}) {
+    this.onChange = onChange;
+  }
+
+  check(plain: Uint8Array, author: Member): string | undefined {
+    if (plain.byteLength <= DOC_ID_BYTES) return 'document update too short';
+    if (docIdOf(plain) === REGISTRY_DOC_ID && author.role !== 'manager') return 'only managers may change the tool list';
+    return undefined;
   }
 
   apply(ctx: EntryContext, plain: Uint8Array): void {
-    const doc = this.doc(ctx.workspaceHex, toHex(plain.subarray(0, DOC_ID_BYTES)));
+    const docIdHex = docIdOf(plain);
+    const doc = this.doc(ctx.workspaceHex, docIdHex);
     try {
       Y.applyUpdate(doc, plain.subarray(DOC_ID_BYTES), 'remote');
     } catch {
       // A signed update from a member that Yjs cannot read: counted, not fatal.
       this.failures++;
+      return;
     }
+    this.onChange(ctx.workspaceHex, docIdHex);
   }
 
   /** The live document (created empty if nothing was written to it yet). */
