@@ -8,8 +8,8 @@ export const ROLES: readonly Role[] = ['manager', 'participant', 'guest'];
 export interface WorkspaceInfo {
   id: string;
   name: string;
-  /** This peer's role in it. */
-  role: Role;
+  /** This peer's role in it; 'removed' once a manager removed us (or we left). */
+  role: Role | 'removed';
   members: number;
 }
 

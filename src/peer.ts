@@ -86,7 +86,11 @@ export class Peer implements DocAccess {
       this.emit({ type: 'doc', workspace, doc });
       for (const l of this.docListeners) l(workspace, doc);
     });
-    this.ctx = { store, signing: identity.signing, handlers: new Map<number, ChatTool | DocTool>([[this.chat.kind, this.chat], [this.docs.kind, this.docs]]), log };
+    this.ctx = {
+      store, signing: identity.signing, agreement: identity.agreement, log,
+      handlers: new Map<number, ChatTool | DocTool>([[this.chat.kind, this.chat], [this.docs.kind, this.docs]]),
+      saveKey: (ws, epoch, key) => this.saveKey(ws, epoch, key),
+    };
   }
 
   static async start(opts: PeerOptions): Promise<Peer> {
@@ -173,18 +177,18 @@ export class Peer implements DocAccess {
 
   private emitMembersOf(p: NetPeerInfo): void {
     const hex = toHex(p.publicKey);
-    for (const ws of this.workspaces.values()) if (ws.membership.get(hex)) this.emit({ type: 'members', workspace: ws.idHex });
+    for (const ws of this.workspaces.values()) if (ws.isMember(hex)) this.emit({ type: 'members', workspace: ws.idHex });
   }
 
   private isMemberAnywhere(hex: string): boolean {
-    for (const ws of this.workspaces.values()) if (ws.membership.get(hex)) return true;
+    for (const ws of this.workspaces.values()) if (ws.isMember(hex)) return true;
     return false;
   }
 
   /** Opens a sync session with a connected member unless one exists. */
   private ensureSession(ws: Workspace, p: NetPeerInfo): void {
     const hex = toHex(p.publicKey);
-    if (this.stopped || hex === this.keyHex || !ws.membership.get(hex)) return;
+    if (this.stopped || hex === this.keyHex || !ws.isMember(hex) || ws.removedSelf) return;
     const k = this.slotKey(ws, hex);
     if (this.sessions.has(k)) return;
     const slot: SessionSlot = { mine: true };
@@ -222,7 +226,8 @@ export class Peer implements DocAccess {
       ws = this.workspaces.get(toHex(id));
       if (!ws) return { error: 'not-found', message: 'unknown workspace' };
       // A replica we just joined knows no members until its first sync: it trusts its inviter.
-      if (!ws.membership.get(toHex(remoteKey)) && this.inviters.get(ws.idHex) !== remoteHex) return { error: 'forbidden', message: 'not a member of this workspace (as far as this peer knows)' };
+      if (ws.removedSelf) return { error: 'not-found', message: 'this peer was removed from that workspace' };
+      if (!ws.isMember(toHex(remoteKey)) && this.inviters.get(ws.idHex) !== remoteHex) return { error: 'forbidden', message: 'not a member of this workspace (as far as this peer knows)' };
       key = this.slotKey(ws, remoteHex);
       const existing = this.sessions.get(key);
       // Both sides opened at once: keep the session opened by the smaller key, on both sides.
@@ -298,13 +303,12 @@ export class Peer implements DocAccess {
   }
 
   private info(ws: Workspace): WorkspaceInfo {
-    return { id: ws.idHex, name: ws.name, role: ws.membership.get(this.keyHex)?.role ?? 'guest', members: ws.membership.members.size };
+    return { id: ws.idHex, name: ws.name, role: ws.removedSelf ? 'removed' : ws.member(this.keyHex)?.role ?? 'guest', members: ws.state.members.size };
   }
 
   async createWorkspace(name: string): Promise<WorkspaceInfo> {
     const clean = validateWorkspaceName(name);
-    const { workspace, key } = createWorkspace(this.ctx, clean, this.identity.name, this.identity.agreement.publicKey);
-    this.saveKey(workspace.id, 0, key);
+    const { workspace } = createWorkspace(this.ctx, clean, this.identity.name);
     this.register(workspace);
     this.emit({ type: 'workspace', workspace: workspace.idHex });
     return this.info(workspace);
@@ -318,7 +322,7 @@ export class Peer implements DocAccess {
     const ws = this.ws(idOrName);
     const role = opts.role ?? 'participant';
     if (!isRole(role)) throw new TrellisError('invalid', `unknown role "${String(role)}": use manager, participant or guest`);
-    if (ws.membership.get(this.keyHex)?.role !== 'manager') throw new TrellisError('forbidden', 'only managers can invite members');
+    if (ws.member(this.keyHex)?.role !== 'manager') throw new TrellisError('forbidden', 'only managers can invite members');
     const ttl = opts.expiresInMs ?? DEFAULT_INVITE_MS;
     if (!Number.isFinite(ttl) || ttl <= 0 || ttl > 365 * 24 * 3600_000) throw new TrellisError('invalid', 'the expiry must be between 1 ms and 365 days');
     const secret = randomBytes(32);
@@ -344,15 +348,14 @@ export class Peer implements DocAccess {
       opened.stream.abort();
       throw new TrellisError('invalid', 'the peer at the invitation\'s address is not the inviter');
     }
-    let granted: { epoch: number; key: Uint8Array };
     try {
-      granted = await requestJoin(new FrameStream(opened.stream), inv, this.identity);
+      await requestJoin(new FrameStream(opened.stream), inv, this.identity);
     } finally {
       void opened.stream.close().catch(() => {});
     }
     this.store.addWorkspace(inv.workspace);
-    this.saveKey(inv.workspace, granted.epoch, granted.key);
-    const ws = new Workspace(this.ctx, inv.workspace, new Map([[granted.epoch, granted.key]]));
+    // Our keys arrive with the history: the `add` entry holds them, sealed to us.
+    const ws = new Workspace(this.ctx, inv.workspace, new Map());
     this.inviters.set(idHex, toHex(inv.inviter));
     this.register(ws);
     // Sync the history from the inviter before answering: the caller expects a usable workspace.
@@ -389,7 +392,7 @@ export class Peer implements DocAccess {
     const ws = this.ws(idOrName);
     const online = new Set(this.net.connectedPeers().map((p) => toHex(p.publicKey)));
     online.add(this.keyHex);
-    return [...ws.membership.members.values()].map((m) => ({ name: m.name, key: m.keyHex, role: m.role, online: online.has(m.keyHex) }));
+    return ws.members().map((m) => ({ name: m.name, key: m.keyHex, role: m.role, online: online.has(m.keyHex) }));
   }
 
   async sendChat(idOrName: string, text: string): Promise<ChatMessage> {
@@ -433,13 +436,13 @@ export class Peer implements DocAccess {
 
   role(idOrName: string): Role {
     const ws = this.ws(idOrName);
-    const me = ws.membership.get(this.keyHex);
+    const me = ws.member(this.keyHex);
     if (!me) throw new TrellisError('forbidden', 'you are not a member of this workspace (yet)');
     return me.role;
   }
 
   memberList(idOrName: string): DocMember[] {
-    return [...this.ws(idOrName).membership.members.values()].map((m) => ({ name: m.name, key: m.keyHex, role: m.role }));
+    return this.ws(idOrName).members().map((m) => ({ name: m.name, key: m.keyHex, role: m.role }));
   }
 
   history(idOrName: string): HistoryItem[] {
@@ -448,7 +451,7 @@ export class Peer implements DocAccess {
     for (const { entry: e, plain } of ws.entries()) {
       const author = toHex(e.author);
       const item: HistoryItem = {
-        id: `${author}:${e.seq}`, author, authorName: ws.membership.get(author)?.name ?? '',
+        id: `${author}:${e.seq}`, author, authorName: ws.member(author)?.name ?? '',
         kind: e.kind === EntryKind.control ? 'control' : e.kind === EntryKind.chat ? 'chat' : 'doc', time: e.time,
       };
       if (e.kind === EntryKind.docUpdate && plain) item.doc = docIdOf(plain);
@@ -482,11 +485,11 @@ export class Peer implements DocAccess {
 
   /** Entries rejected in a workspace since start (kept in memory; audit comes later). */
   rejections(idOrName: string) {
-    return [...this.ws(idOrName).rejections];
+    return this.ws(idOrName).audit();
   }
 
   private mayWrite(ws: Workspace, kind: EntryKind): void {
-    const why = ws.membership.refuseWrite(this.keyHex, kind);
+    const why = ws.refuseOwnWrite(kind);
     if (why) throw new TrellisError('forbidden', why === 'author is not a member' ? 'you are not a member of this workspace (yet)' : why.replace(/^a /, 'as a '));
   }
 

@@ -3,7 +3,8 @@
 // the workspace key sealed to the joiner's X25519 key. The secret itself never travels.
 import { concatBytes, fromHex, toHex, utf8 } from '../core/bytes.ts';
 import { TrellisError } from '../core/errors.ts';
-import { hash, openSealed, sealTo, secretEqual, type KeyPair } from '../crypto/sodium.ts';
+import { hash, secretEqual, type KeyPair } from '../crypto/sodium.ts';
+import { addPayload } from './control-builders.ts';
 import type { Store } from '../store/store.ts';
 import { FrameType } from '../sync/frames.ts';
 import type { FrameStream } from '../sync/frame-stream.ts';
@@ -20,9 +21,9 @@ export interface JoinRequest {
   agreementKey: string;
 }
 
+/** The answer carries nothing secret: the `add` entry itself holds our keys, sealed to us. */
 export interface JoinAccept {
-  epoch: number;
-  sealedKey: string;
+  added: string;
 }
 
 export const inviteIdOf = (secret: Uint8Array): Uint8Array => hash(secret);
@@ -31,8 +32,8 @@ function proofOf(secret: Uint8Array, joinerKey: Uint8Array, agreementKey: Uint8A
   return hash(concatBytes([utf8.encode('trellis join v1'), joinerKey, agreementKey, workspace]), 32, secret);
 }
 
-/** Joiner side. Resolves with the epoch key, or throws TrellisError with the inviter's reason. */
-export async function requestJoin(fs: FrameStream, inv: Invite, me: { signing: KeyPair; agreement: KeyPair; name: string }): Promise<{ epoch: number; key: Uint8Array }> {
+/** Joiner side. Resolves once the inviter has added us, or throws TrellisError with its reason. */
+export async function requestJoin(fs: FrameStream, inv: Invite, me: { signing: KeyPair; agreement: KeyPair; name: string }): Promise<void> {
   const req: JoinRequest = {
     workspace: toHex(inv.workspace),
     invite: toHex(inviteIdOf(inv.secret)),
@@ -48,10 +49,7 @@ export async function requestJoin(fs: FrameStream, inv: Invite, me: { signing: K
   if (f.type === FrameType.error) throw new TrellisError(f.code === 'forbidden' ? 'forbidden' : 'invalid', f.message);
   if (f.type !== FrameType.joinAccept) throw new TrellisError('unavailable', 'the inviter answered with an unexpected message');
   const body = f.body as Partial<JoinAccept>;
-  if (typeof body?.epoch !== 'number' || typeof body.sealedKey !== 'string' || !/^[0-9a-f]+$/.test(body.sealedKey)) throw new TrellisError('unavailable', 'the inviter sent a malformed answer');
-  const key = openSealed(fromHex(body.sealedKey), me.agreement);
-  if (!key || key.byteLength !== 32) throw new TrellisError('unavailable', 'the workspace key from the inviter could not be opened');
-  return { epoch: body.epoch, key };
+  if (body?.added !== toHex(me.signing.publicKey)) throw new TrellisError('unavailable', 'the inviter sent a malformed answer');
 }
 
 function parseRequest(body: unknown): JoinRequest {
@@ -82,11 +80,15 @@ export async function answerJoin(fs: FrameStream, remoteKey: Uint8Array, store: 
     if (invite.usedBy) throw new TrellisError('forbidden', 'this invitation has already been used');
     if (invite.expires < Date.now()) throw new TrellisError('forbidden', `this invitation expired on ${new Date(invite.expires).toISOString()}`);
     if (!isRole(invite.role)) throw new TrellisError('invalid', 'the invitation has an unknown role');
-    if (ws.membership.get(toHex(remoteKey))) throw new TrellisError('forbidden', 'you are already a member of this workspace');
+    if (ws.isMember(toHex(remoteKey))) throw new TrellisError('forbidden', 'you are already a member of this workspace');
+    const payload = addPayload(ws, { key: toHex(remoteKey), agreementKey: req.agreementKey, name: req.name, role: invite.role, invite: req.invite });
     if (!store.useInvite(invite.id, remoteKey)) throw new TrellisError('forbidden', 'this invitation has already been used');
-    ws.appendControl({ type: 'add', key: toHex(remoteKey), agreementKey: req.agreementKey, name: req.name, role: invite.role, invite: req.invite });
-    const key = ws.keyFor(ws.currentEpoch)!;
-    await fs.send({ type: FrameType.joinAccept, body: { epoch: ws.currentEpoch, sealedKey: toHex(sealTo(key, agreementKey)) } satisfies JoinAccept });
+    try {
+      ws.appendControl(payload);
+    } catch (err) {
+      throw new TrellisError('forbidden', `the inviter may not add members any more (${(err as Error).message})`);
+    }
+    await fs.send({ type: FrameType.joinAccept, body: { added: toHex(remoteKey) } satisfies JoinAccept });
     log(`join: added member ${toHex(remoteKey).slice(0, 8)} to workspace ${ws.idHex.slice(0, 8)}`);
   } catch (err) {
     const e = err instanceof TrellisError ? err : new TrellisError('invalid', 'malformed join request');

@@ -4,6 +4,7 @@ import { concatBytes, fromHex, toHex } from '../core/bytes.ts';
 import { WORKSPACE_ID_BYTES } from '../core/entry.ts';
 import { hash } from '../crypto/sodium.ts';
 
-export function workspaceIdFor(creator: Uint8Array, nonceHex: string): string {
-  return toHex(hash(concatBytes([creator, fromHex(nonceHex)]), WORKSPACE_ID_BYTES));
+export function workspaceIdFor(creator: Uint8Array | string, nonceHex: string): string {
+  const key = typeof creator === 'string' ? fromHex(creator) : creator;
+  return toHex(hash(concatBytes([key, fromHex(nonceHex)]), WORKSPACE_ID_BYTES));
 }

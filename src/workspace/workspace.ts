@@ -1,85 +1,143 @@
-// Workspace: one replica of a workspace. Holds its heads, key epochs and membership, writes our
-// entries, and validates and applies entries received from others (the sync layer's Replica).
-import { toHex, utf8, DecodeError, equalBytes } from '../core/bytes.ts';
+// Workspace: one replica of a workspace. Holds its heads, causal index, membership resolver and
+// key epochs; writes our entries; validates, stores and applies entries from others (the sync
+// layer's Replica). Membership verdicts can change when a concurrent control entry arrives late;
+// then the tools' state is rebuilt from the stored entries, so every replica ends the same.
+import { DecodeError, equalBytes, toHex, utf8 } from '../core/bytes.ts';
+import { CausalIndex, type Vector } from '../core/causal.ts';
 import { checkChain } from '../core/chain.ts';
 import { decodeEntry, type Dep, type Entry, EntryKind, ZERO_HASH } from '../core/entry.ts';
-import { kindName, Membership, parseControl, type ControlPayload } from '../core/membership.ts';
+import { MembershipResolver, parseControl, roleOf, type ControlPayload, type MembershipState, type Role } from '../core/membership.ts';
 import type { VersionVector } from '../core/version-vector.ts';
 import { entryCrypto, entryHash, openEntry, sealEntry } from '../crypto/entry-seal.ts';
+import { openLocal } from '../crypto/local-seal.ts';
+import { fromHex } from '../core/bytes.ts';
+import { openSealed, type KeyPair } from '../crypto/sodium.ts';
 import type { EntryRow, Store } from '../store/store.ts';
 import type { IngestReport, Rejection, Replica } from '../sync/replica.ts';
-import type { ContentHandler } from './content-handler.ts';
+import type { AuthorInfo, ContentHandler } from './content-handler.ts';
 import { workspaceIdFor } from './workspace-id.ts';
 
 export interface WorkspaceContext {
   store: Store;
-  /** This device's signing key pair. */
-  signing: { publicKey: Uint8Array; secretKey: Uint8Array };
+  signing: KeyPair;
+  agreement: KeyPair;
   handlers: ReadonlyMap<number, ContentHandler>;
   log: (line: string) => void;
+  /** Persists an epoch key learned from a control entry (sealed at rest by the caller). */
+  saveKey: (workspace: Uint8Array, epoch: number, key: Uint8Array) => void;
 }
 
 export type WorkspaceEvent =
   | { type: 'entries'; count: number }
   | { type: 'members' }
+  | { type: 'removed' }
   | { type: 'rejected'; rejection: Rejection };
 
-/** Rejections kept in memory for inspection (audit comes with the roles issue). */
+export interface MemberView {
+  keyHex: string;
+  name: string;
+  role: Role;
+  agreementKey: string;
+  owner?: string;
+}
+
+/** Ingest-time rejections kept in memory (verdict rejections are recomputed, see audit()). */
 const KEPT_REJECTIONS = 1000;
 
 export class Workspace implements Replica {
   readonly id: Uint8Array;
   readonly idHex: string;
-  readonly membership = new Membership();
-  readonly rejections: Rejection[] = [];
+  readonly resolver: MembershipResolver;
   private readonly ctx: WorkspaceContext;
+  private readonly causal = new CausalIndex();
   private readonly heads: VersionVector = new Map();
   private readonly keys = new Map<number, Uint8Array>();
-  private epoch = 0;
+  /** Subject key → the add/create/device entries that name it (whatever their verdict). */
+  private readonly introductions = new Map<string, { author: string; seq: number }[]>();
   private maxClock = 0;
-  /** Seq of each other author's head as named in the deps of our last entry. */
   private readonly depsNamed = new Map<string, number>();
+  private readonly ingestRejections: Rejection[] = [];
+  /** Stored entries that are not applied: membership verdict or payload check, by id. */
+  private readonly invalid = new Map<string, Rejection>();
+  /** Stored content entries no key of ours opens yet. */
+  private undecrypted = 0;
+  private readonly names = new Map<string, string>();
   private readonly listeners = new Set<(e: WorkspaceEvent) => void>();
   private readonly changeListeners = new Set<() => void>();
+  private wasMember = false;
 
   constructor(ctx: WorkspaceContext, id: Uint8Array, keys: Map<number, Uint8Array>) {
     this.ctx = ctx;
     this.id = id;
     this.idHex = toHex(id);
-    for (const [epoch, key] of keys) {
-      this.keys.set(epoch, key);
-      if (epoch > this.epoch) this.epoch = epoch;
-    }
+    this.resolver = new MembershipResolver(this.idHex, workspaceIdFor);
+    for (const [epoch, key] of keys) this.keys.set(epoch, key);
   }
 
-  get name(): string { return this.membership.name; }
-  get currentEpoch(): number { return this.epoch; }
-  keyFor(epoch: number): Uint8Array | undefined { return this.keys.get(epoch); }
   get selfHex(): string { return toHex(this.ctx.signing.publicKey); }
+  get state(): MembershipState { return this.resolver.state; }
+  get name(): string { return this.openName(this.state.workspaceNameBox) ?? '(name not readable yet)'; }
+  get currentEpoch(): number { return this.state.currentEpoch; }
+  keyFor(epoch: number): Uint8Array | undefined { return this.keys.get(epoch); }
+  heldEpochs(): number[] { return [...this.keys.keys()]; }
+  get removedSelf(): boolean { return this.state.removed.has(this.selfHex) && !this.state.members.has(this.selfHex); }
+
+  private openName(box: string | undefined): string | undefined {
+    if (!box) return undefined;
+    const cached = this.names.get(box);
+    if (cached !== undefined) return cached;
+    const key0 = this.keys.get(0);
+    const plain = key0 && openLocal(fromHex(box), key0, this.id);
+    if (!plain) return undefined;
+    const name = utf8.decode(plain);
+    this.names.set(box, name);
+    return name;
+  }
+
+  member(keyHex: string): MemberView | undefined {
+    const s = this.state;
+    const m = s.members.get(keyHex);
+    const role = roleOf(s, keyHex);
+    if (!m || !role) return undefined;
+    const ownerName = m.owner ? this.openName(s.members.get(m.owner)?.nameBox) : undefined;
+    const name = this.openName(m.nameBox) ?? ownerName ?? keyHex.slice(0, 8);
+    return { keyHex, name, role, agreementKey: m.agreementKey, ...(m.owner ? { owner: m.owner } : {}) };
+  }
+
+  members(): MemberView[] {
+    return [...this.state.members.keys()].map((k) => this.member(k)!).filter(Boolean);
+  }
+
+  isMember(keyHex: string): boolean { return roleOf(this.state, keyHex) !== undefined; }
+
+  /** Entries stored but not applied, and entries refused on arrival. */
+  audit(): Rejection[] {
+    return [...this.ingestRejections, ...this.invalid.values()];
+  }
 
   /** Every stored entry with its plaintext (null if no key opens it), in storage (causal) order. */
   *entries(): Generator<{ entry: Entry; plain: Uint8Array | null }> {
     for (const bytes of this.ctx.store.allEntries(this.id)) {
       const entry = decodeEntry(bytes);
-      const key = this.keys.get(entry.epoch);
-      yield { entry, plain: key ? openEntry(entry, key) : null };
+      yield { entry, plain: openEntry(entry, this.keys.get(entry.epoch)) };
     }
   }
 
-  /** Rebuilds state from the store (entries were verified when they were stored). */
+  /** Rebuilds state from the store (entries were authenticated when they were stored). */
   load(): void {
-    for (const { entry: e, plain } of this.entries()) {
+    const stored: { e: Entry; vv: Vector }[] = [];
+    for (const bytes of this.ctx.store.allEntries(this.id)) {
+      const e = decodeEntry(bytes);
       const hex = toHex(e.author);
-      this.heads.set(hex, { author: e.author, seq: e.seq, hash: entryHash(e.bytes) });
+      const vv = this.causal.add(hex, e.seq, depsOf(e));
+      this.heads.set(hex, { author: e.author, seq: e.seq, hash: entryHash(bytes) });
       if (e.clock > this.maxClock) this.maxClock = e.clock;
-      if (!plain) { this.ctx.log(`workspace ${this.idHex.slice(0, 8)}: stored entry ${hex.slice(0, 8)}:${e.seq} cannot be decrypted`); continue; }
-      if (e.kind === EntryKind.control) {
-        const c = parseControl(JSON.parse(utf8.decode(plain)));
-        if (typeof c !== 'string') this.membership.apply(e.author, c);
-      } else {
-        this.applyContent(e, plain);
-      }
+      if (e.kind === EntryKind.control) this.recordControl(e, vv);
+      stored.push({ e, vv });
     }
+    for (const { e } of stored) if (e.kind === EntryKind.control) this.learnKeys(e);
+    for (const { e, vv } of stored) this.applyStored(e, vv);
+    this.wasMember = this.isMember(this.selfHex);
   }
 
   // ---- Replica ----
@@ -106,6 +164,20 @@ export class Workspace implements Replica {
 
   // ---- writing ----
 
+  /** Why we may not write an entry of `kind` now, or undefined. */
+  refuseOwnWrite(kind: EntryKind): string | undefined {
+    const self = this.selfHex;
+    const seq = (this.heads.get(self)?.seq ?? 0) + 1;
+    return this.resolver.refuseContent(self, seq, this.nextVector(), kind);
+  }
+
+  private nextVector(): Vector {
+    const self = this.selfHex;
+    const seq = (this.heads.get(self)?.seq ?? 0) + 1;
+    const deps = [...this.heads].filter(([hex]) => hex !== self).map(([hex, h]) => ({ author: hex, seq: h.seq }));
+    return this.causal.compute(self, seq, deps);
+  }
+
   /** Creates, stores and applies one entry of ours. */
   append(kind: EntryKind, plaintext: Uint8Array): Entry {
     return this.appendMany(kind, [plaintext])[0];
@@ -113,61 +185,58 @@ export class Workspace implements Replica {
 
   /** Creates, stores (one transaction) and applies several entries of ours, in order. */
   appendMany(kind: EntryKind, plaintexts: Uint8Array[]): Entry[] {
-    const refused = this.membership.refuseWrite(this.selfHex, kind);
-    // The very first entry (create) is written before we are a member.
-    if (refused && !(kind === EntryKind.control && this.membership.creator === undefined)) throw new Error(refused);
-    const key = this.keys.get(this.epoch);
-    if (!key) throw new Error('no key for the current epoch');
-    const handler = this.ctx.handlers.get(kind);
-    const controls: ControlPayload[] = [];
-    for (const p of plaintexts) {
-      if (kind === EntryKind.control) {
-        const c = parseControl(JSON.parse(utf8.decode(p)));
-        if (typeof c === 'string') throw new Error(c);
-        controls.push(c);
-      } else {
-        const why = handler ? handler.check(p, this.membership.get(this.selfHex)!) : `no handler for ${kindName(kind)}`;
+    if (plaintexts.length === 0) return [];
+    if (kind !== EntryKind.control) {
+      const refused = this.refuseOwnWrite(kind);
+      if (refused) throw new Error(refused);
+      const handler = this.ctx.handlers.get(kind);
+      const me = this.authorInfo(this.selfHex);
+      for (const p of plaintexts) {
+        const why = handler ? handler.check(p, me) : `no handler for entry kind ${kind}`;
         if (why) throw new Error(why);
       }
     }
+    const epoch = this.writeEpoch();
+    const key = this.keys.get(epoch);
+    if (kind !== EntryKind.control && !key) throw new Error('no key for the current epoch yet');
     const self = this.ctx.signing.publicKey;
-    const head = this.heads.get(this.selfHex);
+    const selfHex = this.selfHex;
+    const head = this.heads.get(selfHex);
     let seq = head?.seq ?? 0;
     let prevHash = head?.hash ?? ZERO_HASH;
     let clock = this.maxClock;
     const deps: Dep[] = [];
     for (const [hex, h] of this.heads) {
-      if (hex === this.selfHex || this.depsNamed.get(hex) === h.seq) continue;
+      if (hex === selfHex || this.depsNamed.get(hex) === h.seq) continue;
       deps.push({ author: h.author, seq: h.seq, hash: h.hash });
     }
     const entries: Entry[] = [];
-    const rows: EntryRow[] = [];
     for (const p of plaintexts) {
       seq++;
       clock++;
       const bytes = sealEntry({
-        kind, workspace: this.id, author: self, epoch: this.epoch, seq, clock, time: Date.now(), prevHash,
+        kind, workspace: this.id, author: self, epoch, seq, clock, time: Date.now(), prevHash,
         // Only the first entry of the run names the other authors' heads; the rest follow by chain.
         deps: entries.length === 0 ? deps : [],
-      }, p, key, this.ctx.signing.secretKey);
-      const e = decodeEntry(bytes);
+      }, p, key ?? null, this.ctx.signing.secretKey);
       prevHash = entryHash(bytes);
-      entries.push(e);
-      rows.push({ author: self, seq, hash: prevHash, bytes });
+      entries.push(decodeEntry(bytes));
     }
-    controls.forEach((c, i) => {
-      const why = this.membership.refuseControl(self, entries[i].seq, c, workspaceIdFor, this.idHex);
-      if (why) throw new Error(why);
-    });
-    this.ctx.store.appendEntries(this.id, rows);
+    if (kind === EntryKind.control) {
+      // See each control entry's verdict before anything is stored: refused actions leave no trace.
+      for (const e of entries) {
+        const c = parseControl(JSON.parse(utf8.decode(e.ciphertext)));
+        if (typeof c === 'string') throw new Error(c);
+        const id = `${selfHex}:${e.seq}`;
+        this.resolver.add({ id, author: selfHex, seq: e.seq, clock: e.clock, payload: c, vv: this.causal.compute(selfHex, e.seq, depsOf(e)) });
+        const why = this.resolver.verdict(id);
+        this.resolver.remove(id);
+        if (why) throw new Error(why);
+      }
+    }
+    const report = this.accept(entries.map((e) => ({ e, hash: entryHash(e.bytes) })), true);
+    if (report.rejected.length > 0) throw new Error(report.rejected[0].reason);
     for (const d of deps) this.depsNamed.set(toHex(d.author), d.seq);
-    entries.forEach((e, i) => {
-      this.advance(e, rows[i].hash);
-      if (kind === EntryKind.control) this.membership.apply(self, controls[i]);
-      else this.applyContent(e, plaintexts[i]);
-    });
-    if (kind === EntryKind.control) this.emit({ type: 'members' });
-    this.changed(entries.length);
     return entries;
   }
 
@@ -175,23 +244,22 @@ export class Workspace implements Replica {
     return this.append(EntryKind.control, utf8.encode(JSON.stringify(c)));
   }
 
-  private advance(e: Entry, hash: Uint8Array): void {
-    this.heads.set(toHex(e.author), { author: e.author, seq: e.seq, hash });
-    if (e.clock > this.maxClock) this.maxClock = e.clock;
-  }
-
-  private changed(count: number): void {
-    this.emit({ type: 'entries', count });
-    for (const l of this.changeListeners) l();
+  /** The epoch we write with: the current one if we hold its key, else the newest we hold. */
+  private writeEpoch(): number {
+    const current = this.state.currentEpoch;
+    if (this.keys.has(current)) return current;
+    return this.keys.has(0) ? 0 : [...this.keys.keys()][0] ?? 0;
   }
 
   // ---- receiving ----
 
   ingest(batch: Uint8Array[], _fromKey: Uint8Array): IngestReport {
-    const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [], seen: new Map() };
+    const seen = new Map<string, number>();
     const entries = batch.map((bytes) => {
       const e = decodeEntry(bytes);
       if (!equalBytes(e.workspace, this.id)) throw new DecodeError('entry belongs to another workspace');
+      const hex = toHex(e.author);
+      if ((seen.get(hex) ?? 0) < e.seq) seen.set(hex, e.seq);
       return e;
     });
     // 1. Authenticate per author: hash chain, one signature per run.
@@ -201,96 +269,207 @@ export class Workspace implements Replica {
       let list = byAuthor.get(hex);
       if (!list) { list = []; byAuthor.set(hex, list); }
       list.push(e);
-      if ((report.seen.get(hex) ?? 0) < e.seq) report.seen.set(hex, e.seq);
     }
     const authentic = new Map<Entry, Uint8Array>();
+    let duplicates = 0;
+    const chainRejections: Rejection[] = [];
     for (const [hex, list] of byAuthor) {
       const head = this.heads.get(hex) ?? { seq: 0, hash: ZERO_HASH };
       const r = checkChain(list, head, entryCrypto, (seq) => this.ctx.store.hashAt(this.id, list[0].author, seq));
-      report.duplicates += r.duplicates;
+      duplicates += r.duplicates;
       r.accepted.forEach((e, i) => authentic.set(e, r.hashes[i]));
-      if (r.problem) this.reject(report, hex, r.problem.seq, describe(r.problem.kind));
+      if (r.problem) chainRejections.push({ author: hex, seq: r.problem.seq, reason: describe(r.problem.kind) });
     }
-    if (authentic.size === 0) return report;
-    // 2. In batch order: causal deps, key, decryption, membership, payload. A rejected entry
-    //    blocks the rest of its author's run, so logs never get gaps.
-    const seqNow = (hex: string) => pendingSeq.get(hex) ?? this.heads.get(hex)?.seq ?? 0;
-    const pendingSeq = new Map<string, number>();
+    const ordered = entries.filter((e) => authentic.has(e)).map((e) => ({ e, hash: authentic.get(e)! }));
+    const report = this.accept(ordered, false);
+    for (const r of chainRejections) this.rejectOnArrival(report, r);
+    report.duplicates += duplicates;
+    report.seen = seen;
+    return report;
+  }
+
+  /**
+   * Stores and applies authenticated entries, in order. Refuses (without storing) entries whose
+   * deps we lack, whose author was never introduced in their causal past, or whose control payload
+   * is malformed: none of that can change later. Everything else is stored; whether it takes effect
+   * is the membership verdict, which may change as concurrent control entries arrive.
+   */
+  private accept(list: { e: Entry; hash: Uint8Array }[], local: boolean): IngestReport {
+    const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [], seen: new Map() };
     const blocked = new Set<string>();
     const rows: EntryRow[] = [];
-    const toApply: { e: Entry; plain: Uint8Array; hash: Uint8Array }[] = [];
-    let membershipChanged = false;
-    for (const e of entries) {
-      const hash = authentic.get(e);
-      if (!hash) continue;
+    const stored: { e: Entry; vv: Vector }[] = [];
+    let rebuild = false;
+    let controls = 0;
+    for (const { e, hash } of list) {
       const hex = toHex(e.author);
-      if (blocked.has(hex)) { this.reject(report, hex, e.seq, 'follows a rejected entry'); continue; }
-      const why = this.refuse(e, seqNow);
-      let plain: Uint8Array | null = null;
-      let control: ControlPayload | undefined;
-      let reason = why;
-      if (!reason) {
-        plain = openEntry(e, this.keys.get(e.epoch)!);
-        if (!plain) reason = 'cannot be decrypted with the epoch key';
+      if (blocked.has(hex)) { this.rejectOnArrival(report, { author: hex, seq: e.seq, reason: 'follows a rejected entry' }); continue; }
+      const reason = this.refuseOnArrival(e, hex);
+      if (reason) { blocked.add(hex); this.rejectOnArrival(report, { author: hex, seq: e.seq, reason }); continue; }
+      const vv = this.causal.add(hex, e.seq, depsOf(e));
+      this.heads.set(hex, { author: e.author, seq: e.seq, hash });
+      if (e.clock > this.maxClock) this.maxClock = e.clock;
+      if (e.kind === EntryKind.control) {
+        controls++;
+        const last = this.recordControl(e, vv);
+        // Cheap case: last in T and every entry we hold is in its past, so no verdict can change.
+        if (!last || !this.covers(hex, e.seq, vv)) rebuild = true;
       }
-      if (!reason && plain) {
-        if (e.kind === EntryKind.control) {
-          let json: unknown;
-          try { json = JSON.parse(utf8.decode(plain)); } catch { json = undefined; }
-          const c = parseControl(json);
-          if (typeof c === 'string') reason = c;
-          else {
-            reason = this.membership.refuseControl(e.author, e.seq, c, workspaceIdFor, this.idHex);
-            control = c;
-          }
-        } else {
-          reason = this.membership.refuseWrite(hex, e.kind);
-          if (!reason) {
-            const handler = this.ctx.handlers.get(e.kind);
-            reason = handler ? handler.check(plain, this.membership.get(hex)!) : `no handler for ${kindName(e.kind)}`;
-          }
-        }
-      }
-      if (reason) { blocked.add(hex); this.reject(report, hex, e.seq, reason); continue; }
-      // Membership changes take effect at once: later entries in the batch may depend on them.
-      if (control) { this.membership.apply(e.author, control); membershipChanged = true; }
       rows.push({ author: e.author, seq: e.seq, hash, bytes: e.bytes });
-      pendingSeq.set(hex, e.seq);
-      toApply.push({ e, plain: plain!, hash });
+      stored.push({ e, vv });
     }
     if (rows.length === 0) return report;
-    this.ctx.store.appendEntries(this.id, rows);
-    for (const { e, plain, hash } of toApply) {
-      this.advance(e, hash);
-      if (e.kind !== EntryKind.control) this.applyContent(e, plain);
+    try {
+      this.ctx.store.appendEntries(this.id, rows);
+    } catch (err) {
+      this.ctx.log(`workspace ${this.idHex.slice(0, 8)}: storing ${rows.length} entries failed: ${(err as Error).message}`);
+      throw err;
     }
     report.accepted = rows.length;
-    if (membershipChanged) this.emit({ type: 'members' });
+    let learned = false;
+    for (const { e } of stored) if (e.kind === EntryKind.control && this.learnKeys(e)) learned = true;
+    if (learned && this.undecrypted > 0) rebuild = true;
+    if (rebuild) this.rebuild();
+    else for (const { e, vv } of stored) this.applyStored(e, vv);
+    if (controls > 0) {
+      this.emit({ type: 'members' });
+      const member = this.isMember(this.selfHex);
+      if (this.wasMember && !member && this.state.removed.has(this.selfHex)) this.emit({ type: 'removed' });
+      this.wasMember = member;
+    }
+    void local;
     this.changed(rows.length);
     return report;
   }
 
-  /** Checks that need no decryption: deps present, key epoch known, plausible clock. */
-  private refuse(e: Entry, seqNow: (hex: string) => number): string | undefined {
-    for (const d of e.deps) if (seqNow(toHex(d.author)) < d.seq) return 'depends on entries we do not hold';
-    if (!this.keys.has(e.epoch)) return `unknown key epoch ${e.epoch}`;
+  /** True when (author, seq, vv) has every entry we hold in its causal past. */
+  private covers(author: string, seq: number, vv: Vector): boolean {
+    for (const [hex, h] of this.heads) {
+      if (hex === author ? h.seq > seq : (vv.get(hex) ?? 0) < h.seq) return false;
+    }
+    return true;
+  }
+
+  private refuseOnArrival(e: Entry, hex: string): string | undefined {
+    for (const d of e.deps) {
+      const dHex = toHex(d.author);
+      if ((this.heads.get(dHex)?.seq ?? 0) < d.seq) return 'depends on entries we do not hold';
+    }
+    let payload: ControlPayload | undefined;
+    if (e.kind === EntryKind.control) {
+      let json: unknown;
+      try { json = JSON.parse(utf8.decode(e.ciphertext)); } catch { json = undefined; }
+      const c = parseControl(json);
+      if (typeof c === 'string') return c;
+      payload = c;
+    }
+    if (payload?.type === 'create') {
+      if (e.seq !== 1 || workspaceIdFor(hex, payload.nonce) !== this.idHex) return 'create does not match the workspace id';
+      return undefined;
+    }
+    // Was the author introduced (added, or is the creator) in the entry's causal past? This never
+    // changes for a given entry, unlike the full verdict.
+    const intros = this.introductions.get(hex);
+    if (!intros) return 'author is not a member';
+    const vv = this.causal.compute(hex, e.seq, depsOf(e));
+    if (!intros.some((i) => i.author === hex ? i.seq <= e.seq : (vv.get(i.author) ?? 0) >= i.seq)) return 'author is not a member';
     return undefined;
   }
 
-  private reject(report: IngestReport, authorHex: string, seq: number, reason: string): void {
-    const r = { author: authorHex, seq, reason };
-    report.rejected.push(r);
-    if (this.rejections.length >= KEPT_REJECTIONS) this.rejections.shift();
-    this.rejections.push(r);
+  /** Feeds a stored control entry to the resolver; true if it is last in T. */
+  private recordControl(e: Entry, vv: Vector): boolean {
+    const hex = toHex(e.author);
+    const c = parseControl(JSON.parse(utf8.decode(e.ciphertext))) as ControlPayload;
+    const subject = c.type === 'create' ? hex : c.type === 'add' || c.type === 'device' ? c.key : undefined;
+    if (subject) {
+      let list = this.introductions.get(subject);
+      if (!list) { list = []; this.introductions.set(subject, list); }
+      list.push({ author: hex, seq: e.seq });
+    }
+    return this.resolver.add({ id: `${hex}:${e.seq}`, author: hex, seq: e.seq, clock: e.clock, payload: c, vv });
+  }
+
+  /** Opens epoch keys sealed to us in a control entry; true if any was new. */
+  private learnKeys(e: Entry): boolean {
+    const c = parseControl(JSON.parse(utf8.decode(e.ciphertext))) as ControlPayload;
+    const me = this.selfHex;
+    const boxes: [number, string][] = [];
+    if (c.type === 'create' && toHex(e.author) === me) boxes.push(...epochBoxes(c.keys));
+    else if ((c.type === 'add' || c.type === 'device' || c.type === 'share') && c.key === me) boxes.push(...epochBoxes(c.keys));
+    else if ((c.type === 'rotate' || c.type === 'remove') && c.epoch !== undefined && c.keys?.[me]) boxes.push([c.epoch, c.keys[me]]);
+    let learned = false;
+    for (const [epoch, box] of boxes) {
+      if (this.keys.has(epoch)) continue;
+      const key = openSealed(fromHex(box), this.ctx.agreement);
+      if (!key || key.byteLength !== 32) { this.ctx.log(`workspace ${this.idHex.slice(0, 8)}: a key for epoch ${epoch} sealed to us does not open`); continue; }
+      this.keys.set(epoch, key);
+      this.ctx.saveKey(this.id, epoch, key);
+      learned = true;
+    }
+    return learned;
+  }
+
+  /** Re-applies every stored entry under the current verdicts (after a retroactive change). */
+  private rebuild(): void {
+    for (const h of this.ctx.handlers.values()) h.reset(this.idHex);
+    this.invalid.clear();
+    this.undecrypted = 0;
+    for (const bytes of this.ctx.store.allEntries(this.id)) {
+      const e = decodeEntry(bytes);
+      this.applyStored(e, this.causal.vectorOf(toHex(e.author), e.seq));
+    }
+  }
+
+  private authorInfo(hex: string): AuthorInfo {
+    const m = this.member(hex);
+    return { keyHex: hex, name: m?.name ?? hex.slice(0, 8), role: m?.role ?? 'guest' };
+  }
+
+  private applyStored(e: Entry, vv: Vector): void {
+    const hex = toHex(e.author);
+    const id = `${hex}:${e.seq}`;
+    if (e.kind === EntryKind.control) {
+      const why = this.resolver.verdict(id);
+      if (why) this.markInvalid({ author: hex, seq: e.seq, reason: why });
+      return;
+    }
+    const why = this.resolver.refuseContent(hex, e.seq, vv, e.kind);
+    if (why) { this.markInvalid({ author: hex, seq: e.seq, reason: why }); return; }
+    const plain = openEntry(e, this.keys.get(e.epoch));
+    if (!plain) { this.undecrypted++; return; }
+    const handler = this.ctx.handlers.get(e.kind);
+    const author = this.authorInfo(hex);
+    const bad = handler ? handler.check(plain, author) : `no handler for entry kind ${e.kind}`;
+    if (bad) { this.markInvalid({ author: hex, seq: e.seq, reason: bad }); return; }
+    handler!.apply({ workspaceHex: this.idHex, author, seq: e.seq, clock: e.clock, time: e.time }, plain);
+  }
+
+  private markInvalid(r: Rejection): void {
+    const id = `${r.author}:${r.seq}`;
+    if (this.invalid.has(id)) return;
+    this.invalid.set(id, r);
     this.emit({ type: 'rejected', rejection: r });
   }
 
-  private applyContent(e: Entry, plain: Uint8Array): void {
-    const author = this.membership.get(toHex(e.author));
-    const handler = this.ctx.handlers.get(e.kind);
-    if (!author || !handler) return;
-    handler.apply({ workspaceHex: this.idHex, author, seq: e.seq, clock: e.clock, time: e.time }, plain);
+  private rejectOnArrival(report: IngestReport, r: Rejection): void {
+    report.rejected.push(r);
+    if (this.ingestRejections.length >= KEPT_REJECTIONS) this.ingestRejections.shift();
+    this.ingestRejections.push(r);
+    this.emit({ type: 'rejected', rejection: r });
   }
+
+  private changed(count: number): void {
+    this.emit({ type: 'entries', count });
+    for (const l of this.changeListeners) l();
+  }
+}
+
+function depsOf(e: Entry): { author: string; seq: number }[] {
+  return e.deps.length === 0 ? [] : e.deps.map((d) => ({ author: toHex(d.author), seq: d.seq }));
+}
+
+function epochBoxes(keys: Record<string, string>): [number, string][] {
+  return Object.entries(keys).map(([k, v]) => [Number(k), v]);
 }
 
 function describe(kind: string): string {

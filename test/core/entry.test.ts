@@ -24,7 +24,7 @@ function chain(n: number, from = 1, prev: Uint8Array = ZERO_HASH) {
 
 test('an entry round-trips through seal, encode, decode and open', () => {
   const dep = { author: randomBytes(32), seq: 7, hash: randomBytes(32) };
-  const bytes = sealEntry({ kind: EntryKind.control, workspace: ws, author: signer.publicKey, epoch: 3, seq: 2 ** 40, clock: 99, time: Date.now(), prevHash: randomBytes(32), deps: [dep] }, new Uint8Array([1, 2, 3]), key, signer.secretKey);
+  const bytes = sealEntry({ kind: EntryKind.chat, workspace: ws, author: signer.publicKey, epoch: 3, seq: 2 ** 40, clock: 99, time: Date.now(), prevHash: randomBytes(32), deps: [dep] }, new Uint8Array([1, 2, 3]), key, signer.secretKey);
   const e = decodeEntry(bytes);
   assert.equal(e.seq, 2 ** 40);
   assert.equal(e.epoch, 3);
@@ -34,6 +34,14 @@ test('an entry round-trips through seal, encode, decode and open', () => {
   const tampered = bytes.slice();
   tampered[60] ^= 1; // inside the header: the AEAD's associated data no longer matches
   assert.equal(openEntry(decodeEntry(tampered), key), null);
+});
+
+test('control entries are public (signed, not encrypted) so relays can check membership', () => {
+  const plain = new TextEncoder().encode('{"type":"role"}');
+  const e = decodeEntry(sealEntry({ kind: EntryKind.control, workspace: ws, author: signer.publicKey, epoch: 0, seq: 1, clock: 1, time: 1, prevHash: ZERO_HASH, deps: [] }, plain, null, signer.secretKey));
+  assert.deepEqual([...e.ciphertext], [...plain]);
+  assert.deepEqual([...openEntry(e, undefined)!], [...plain]);
+  assert.ok(entryCrypto.verify(e.signature, e.bytes.subarray(0, e.signedLength), signer.publicKey));
 });
 
 test('any truncation or random bytes give a DecodeError, never another exception', () => {

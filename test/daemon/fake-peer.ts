@@ -32,7 +32,7 @@ export class FakePeer implements ApiPeer {
   async createWorkspace(name: string): Promise<WorkspaceInfo> {
     const id = (this.#next++).toString(16).padStart(32, '0');
     const info: WorkspaceInfo = { id, name, role: name.startsWith('guest') ? 'guest' : 'manager', members: 1 };
-    this.workspaces.set(id, { info, chat: [], members: [{ name: 'Alice', key: FAKE_KEY, role: info.role, online: true }] });
+    this.workspaces.set(id, { info, chat: [], members: [{ name: 'Alice', key: FAKE_KEY, role: name.startsWith('guest') ? 'guest' : 'manager', online: true }] });
     return info;
   }
 

@@ -6,6 +6,7 @@ import type { Store } from '../../src/store/store.ts';
 import { memoryPair } from '../../src/sync/memory-pair.ts';
 import { SyncSession } from '../../src/sync/session.ts';
 import { ChatTool } from '../../src/tools/chat/chat-tool.ts';
+import { addPayload } from '../../src/workspace/control-builders.ts';
 import { createWorkspace } from '../../src/workspace/create-workspace.ts';
 import { Workspace } from '../../src/workspace/workspace.ts';
 
@@ -24,21 +25,24 @@ function context(name: string, store: Store = new MemoryStore()) {
   const agreement = agreementKeyPair();
   const chat = new ChatTool();
   const logs: string[] = [];
-  return { name, signing, agreement, store, chat, logs, ctx: { store, signing, handlers: new Map([[chat.kind, chat]]), log: (l: string) => { logs.push(l); } } };
+  return {
+    name, signing, agreement, store, chat, logs,
+    ctx: { store, signing, agreement, handlers: new Map([[chat.kind, chat]]), log: (l: string) => { logs.push(l); }, saveKey: () => {} },
+  };
 }
 
 export function founder(name = 'alice', store?: Store): TestReplica & { key: Uint8Array } {
   const c = context(name, store);
-  const { workspace, key } = createWorkspace(c.ctx, 'Test space', name, c.agreement.publicKey);
+  const { workspace, key } = createWorkspace(c.ctx, 'Test space', name);
   return { ...c, ws: workspace, key };
 }
 
-/** A new member: added by `by` (a manager) and holding the epoch key, with an empty replica. */
-export function member(by: TestReplica, key: Uint8Array, name: string, role: 'participant' | 'guest' | 'manager' = 'participant', store?: Store): TestReplica {
+/** A new member: added by `by` (a manager), with an empty replica (its keys come with the history). */
+export function member(by: TestReplica, name: string, role: 'participant' | 'guest' | 'manager' = 'participant', store?: Store): TestReplica {
   const c = context(name, store);
-  by.ws.appendControl({ type: 'add', key: toHex(c.signing.publicKey), agreementKey: toHex(c.agreement.publicKey), name, role, invite: toHex(new Uint8Array(32)) });
+  by.ws.appendControl(addPayload(by.ws, { key: toHex(c.signing.publicKey), agreementKey: toHex(c.agreement.publicKey), name, role, invite: toHex(new Uint8Array(32)) }));
   c.store.addWorkspace(by.ws.id);
-  const ws = new Workspace(c.ctx, by.ws.id, new Map([[0, key]]));
+  const ws = new Workspace(c.ctx, by.ws.id, new Map());
   return { ...c, ws };
 }
 
@@ -58,7 +62,7 @@ export function connect(a: TestReplica, b: TestReplica) {
     initiator.initiate(a.ws),
     responder.accept((id, remote) => {
       if (toHex(id) !== b.ws.idHex) return { error: 'unknown', message: 'unknown workspace' };
-      if (!b.ws.membership.get(toHex(remote))) return { error: 'forbidden', message: 'not a member' };
+      if (!b.ws.isMember(toHex(remote))) return { error: 'forbidden', message: 'not a member' };
       return b.ws;
     }),
   ]);

@@ -8,7 +8,7 @@ const texts = (r: { chat: { log(ws: string): { text: string }[] }; ws: { idHex: 
 
 test('two replicas over an in-memory pair catch up, then push live', async () => {
   const a = founder('alice');
-  const b = member(a, a.key, 'bob');
+  const b = member(a, 'bob');
   for (let i = 0; i < 2500; i++) a.ws.append(EntryKind.chat, encodeChat(`before ${i}`));
   const link = connect(b, a);
   await link.initiator.remoteSynced;
@@ -17,15 +17,15 @@ test('two replicas over an in-memory pair catch up, then push live', async () =>
   a.ws.append(EntryKind.chat, encodeChat('live from alice'));
   await waitFor(() => texts(a).length === 2502 && texts(b).length === 2502, 5000, 'live messages');
   assert.deepEqual(texts(a), texts(b));
-  assert.equal(b.ws.membership.get(b.ws.selfHex)?.name, 'bob');
+  assert.equal(b.ws.member(b.ws.selfHex)?.name, 'bob');
   link.close();
   await link.done;
 });
 
 test('three replicas with concurrent writes converge on one order', async () => {
   const a = founder('alice');
-  const b = member(a, a.key, 'bob');
-  const c = member(a, a.key, 'carol', 'guest');
+  const b = member(a, 'bob');
+  const c = member(a, 'carol', 'guest');
   const ab = connect(b, a);
   const ac = connect(c, a);
   await Promise.all([ab.initiator.remoteSynced, ac.initiator.remoteSynced]);

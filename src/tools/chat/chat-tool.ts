@@ -3,8 +3,7 @@
 import { utf8 } from '../../core/bytes.ts';
 import { EntryKind } from '../../core/entry.ts';
 import { MAX_CHAT_BYTES } from '../../core/limits.ts';
-import type { Member } from '../../core/membership.ts';
-import type { ContentHandler, EntryContext } from '../../workspace/content-handler.ts';
+import type { AuthorInfo, ContentHandler, EntryContext } from '../../workspace/content-handler.ts';
 
 export interface ChatMessage {
   /** `<author hex>:<seq>`, unique in the workspace. */
@@ -49,7 +48,7 @@ export class ChatTool implements ContentHandler {
     this.onMessage = onMessage;
   }
 
-  check(plain: Uint8Array, _author: Member): string | undefined {
+  check(plain: Uint8Array, _author: AuthorInfo): string | undefined {
     const p = parse(plain);
     return typeof p === 'string' ? p : undefined;
   }
@@ -68,6 +67,10 @@ export class ChatTool implements ContentHandler {
     while (i > 0 && before(m, log[i - 1])) i--;
     log.splice(i, 0, m);
     this.onMessage(ctx.workspaceHex, strip(m));
+  }
+
+  reset(workspaceHex: string): void {
+    this.logs.delete(workspaceHex);
   }
 
   log(workspaceHex: string): ChatMessage[] {

@@ -4,8 +4,7 @@
 import * as Y from 'yjs';
 import { toHex } from '../../core/bytes.ts';
 import { EntryKind } from '../../core/entry.ts';
-import type { Member } from '../../core/membership.ts';
-import type { ContentHandler, EntryContext } from '../../workspace/content-handler.ts';
+import type { AuthorInfo, ContentHandler, EntryContext } from '../../workspace/content-handler.ts';
 
 export const DOC_ID_BYTES = 16;
 /** The workspace's tool list: a document only managers may change. */
@@ -33,7 +32,7 @@ export class DocTool implements ContentHandler {
     this.onChange = onChange;
   }
 
-  check(plain: Uint8Array, author: Member): string | undefined {
+  check(plain: Uint8Array, author: AuthorInfo): string | undefined {
     if (plain.byteLength <= DOC_ID_BYTES) return 'document update too short';
     if (docIdOf(plain) === REGISTRY_DOC_ID && author.role !== 'manager') return 'only managers may change the tool list';
     return undefined;
@@ -50,6 +49,10 @@ export class DocTool implements ContentHandler {
       return;
     }
     this.onChange(ctx.workspaceHex, docIdHex);
+  }
+
+  reset(workspaceHex: string): void {
+    for (const k of [...this.docs.keys()]) if (k.startsWith(workspaceHex + '/')) this.docs.delete(k);
   }
 
   /** The live document (created empty if nothing was written to it yet). */

@@ -1,0 +1,342 @@
+// The requesting side of /trellis/chunks/1.0.0: fetches a set of sealed chunks from whichever
+// connected members hold them. One stream per member, each with a bounded window of requested but
+// unanswered chunks (so memory stays bounded and the pipe stays full); a chunk is asked of one
+// member at a time. Every chunk's SHA-256 is checked: a corrupted one is counted, discarded and
+// asked again, of another member if one may have it. A member that says MISSING is not asked for
+// that chunk again until every member has said so (then all are asked again a little later: they
+// may have fetched it meanwhile). Streams that fail are reopened when the member is connected
+// again, so a transfer survives disconnects; the job fails only when nothing has arrived for a
+// while and no connected member can help.
+import { toHex } from '../../core/bytes.ts';
+import type { ByteStream } from '../../core/byte-stream.ts';
+import { TrellisError } from '../../core/errors.ts';
+import { sha256Hex } from '../../crypto/stream-seal.ts';
+import { ChunkFrameType, CHUNKS_VERSION, encodeChunkFrame, type ChunkFrame } from './chunk-frames.ts';
+import { readChunkFrames } from './frame-reader.ts';
+
+export interface FetchSource {
+  /** Member key, hex. */
+  key: string;
+  /** libp2p peer id, to open a stream. */
+  peerId: string;
+}
+
+export interface FetchOptions {
+  /** 16-byte workspace id. */
+  workspace: Uint8Array;
+  /** Members to ask, now (connected, excluding ourselves); called again as the job goes on. */
+  sources: () => FetchSource[];
+  open: (peerId: string) => Promise<ByteStream>;
+  /** Receives each verified chunk (stores it, writes it out); awaited: that is the back-pressure. A rejection fails the job. */
+  accept: (hashHex: string, sealed: Uint8Array) => Promise<void>;
+  log: (line: string) => void;
+  /** Chunks requested from one member and not yet answered. Default 16 (4 MiB of 256 KiB chunks). */
+  window?: number;
+  /** Fail when nothing arrived for this long (members gone, or all refusing). Default 60 s. */
+  stallMs?: number;
+  /** Fail when every connected member has said MISSING for the remaining chunks for this long. Default 10 s. */
+  missingMs?: number;
+  signal?: AbortSignal;
+  /** Called for every chunk that fails its hash check (counters). */
+  onCorrupt?: (fromKey: string) => void;
+}
+
+export interface FetchResult {
+  fetched: number;
+  bytes: number;
+  corrupt: number;
+}
+
+const WANT_BATCH = 8;
+const DEFAULT_WINDOW = 16;
+/** Chunks processed (verified, stored) at once per stream while the next ones arrive. */
+const ACCEPT_PARALLEL = 3;
+/** A chunk that arrives corrupted this many times fails the job. */
+const MAX_CORRUPT = 5;
+const TICK_MS = 200;
+const RETRY_MISSING_MS = 1500;
+const READY_TIMEOUT_MS = 15_000;
+/** Refusals and failed opens: wait before asking that member again. */
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 8_000;
+
+/** Fetches `hashes` (hex). Resolves when all arrived and were accepted; TrellisError otherwise. */
+export function fetchChunks(hashes: readonly string[], opts: FetchOptions): Promise<FetchResult> {
+  return new FetchJob(hashes, opts).run();
+}
+
+class RemoteError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) { super(message); this.code = code; }
+}
+
+interface Backoff { until: number; delay: number }
+
+class FetchJob {
+  private readonly opts: FetchOptions;
+  private readonly window: number;
+  private readonly queue = new Set<string>();
+  private readonly inflight = new Map<string, string>();
+  private readonly lacks = new Map<string, Set<string>>();
+  private readonly corruptFrom = new Map<string, Map<string, number>>();
+  private readonly corruptCount = new Map<string, number>();
+  private readonly workers = new Map<string, Promise<void>>();
+  private readonly backoff = new Map<string, Backoff>();
+  private readonly streams = new Set<ByteStream>();
+  private sources: FetchSource[] = [];
+  private remaining: number;
+  private failure: Error | undefined;
+  private lastProgress = Date.now();
+  private blockedSince: number | undefined;
+  private lastRetry = 0;
+  private waiters: (() => void)[] = [];
+  private readonly result: FetchResult = { fetched: 0, bytes: 0, corrupt: 0 };
+
+  constructor(hashes: readonly string[], opts: FetchOptions) {
+    this.opts = opts;
+    this.window = Math.max(1, opts.window ?? DEFAULT_WINDOW);
+    for (const h of hashes) this.queue.add(h);
+    this.remaining = this.queue.size;
+  }
+
+  private get finished(): boolean {
+    return this.remaining === 0 || this.failure !== undefined;
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private changed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.waiters.push(() => { clearTimeout(t); resolve(); });
+    });
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    this.wake();
+  }
+
+  async run(): Promise<FetchResult> {
+    const { signal } = this.opts;
+    const onAbort = (): void => this.fail(new TrellisError('unavailable', 'the transfer was cancelled'));
+    signal?.addEventListener('abort', onAbort);
+    if (signal?.aborted) onAbort();
+    try {
+      while (!this.finished) {
+        this.tick();
+        if (this.finished) break;
+        await this.changed(TICK_MS);
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (this.failure) for (const s of this.streams) s.abort(this.failure);
+      this.wake();
+      await Promise.allSettled([...this.workers.values()]);
+    }
+    if (this.failure) throw this.failure;
+    return this.result;
+  }
+
+  /** Starts workers for new sources and decides whether to give up. */
+  private tick(): void {
+    const now = Date.now();
+    this.sources = this.opts.sources();
+    for (const s of this.sources) {
+      if (this.workers.has(s.key)) continue;
+      const b = this.backoff.get(s.key);
+      if (b && b.until > now) continue;
+      if (![...this.queue].some((h) => this.mayAsk(h, s.key))) continue;
+      const w = this.worker(s).finally(() => { this.workers.delete(s.key); this.wake(); });
+      this.workers.set(s.key, w);
+    }
+    // Chunks nobody connected has (they all said MISSING): ask again now and then; give up after missingMs.
+    const blocked = this.inflight.size === 0 && this.queue.size > 0 && this.sources.length > 0
+      && [...this.queue].every((h) => this.sources.every((s) => this.lacks.get(h)?.has(s.key)));
+    if (blocked) {
+      this.blockedSince ??= now;
+      if (now - this.blockedSince >= (this.opts.missingMs ?? 10_000)) {
+        this.fail(new TrellisError('unavailable', `${this.queue.size} chunk(s) are held by none of the ${this.sources.length} connected member(s); try again when the member who added the file is online`));
+        return;
+      }
+      if (now - this.lastRetry >= RETRY_MISSING_MS) {
+        this.lastRetry = now;
+        for (const h of this.queue) this.lacks.delete(h);
+      }
+    } else {
+      this.blockedSince = undefined;
+    }
+    if (now - this.lastProgress >= (this.opts.stallMs ?? 60_000)) {
+      const why = this.sources.length === 0 ? 'no member of the workspace is connected' : 'no connected member sent anything';
+      this.fail(new TrellisError('unavailable', `transfer stalled: ${why} for ${Math.round((now - this.lastProgress) / 1000)} s (${this.remaining} chunk(s) left; run the same command again to resume)`));
+    }
+  }
+
+  /** May `key` be asked for `h` now? Not if it said MISSING, nor if it corrupted it and someone else may have it. */
+  private mayAsk(h: string, key: string): boolean {
+    if (this.lacks.get(h)?.has(key)) return false;
+    const bad = this.corruptFrom.get(h);
+    if (!bad?.has(key)) return true;
+    const mine = bad.get(key)!;
+    // Only ask a member that corrupted it again if every other source did so at least as often.
+    return this.sources.every((s) => s.key === key || this.lacks.get(h)?.has(s.key) || (bad.get(s.key) ?? 0) >= mine);
+  }
+
+  private pick(key: string): string | undefined {
+    for (const h of this.queue) {
+      if (!this.mayAsk(h, key)) continue;
+      this.queue.delete(h);
+      this.inflight.set(h, key);
+      return h;
+    }
+    return undefined;
+  }
+
+  private requeue(h: string): void {
+    this.inflight.delete(h);
+    this.queue.add(h);
+  }
+
+  private setBackoff(key: string, reset = false): void {
+    const prev = this.backoff.get(key);
+    const delay = reset || !prev ? BACKOFF_MIN_MS : Math.min(prev.delay * 2, BACKOFF_MAX_MS);
+    this.backoff.set(key, { until: Date.now() + delay, delay });
+  }
+
+  private async worker(src: FetchSource): Promise<void> {
+    const who = src.key.slice(0, 8);
+    let stream: ByteStream;
+    try {
+      stream = await this.opts.open(src.peerId);
+    } catch (err) {
+      this.setBackoff(src.key);
+      this.opts.log(`files: cannot open a chunk stream to ${who}: ${(err as Error).message}`);
+      return;
+    }
+    this.streams.add(stream);
+    const frames = readChunkFrames(stream);
+    const outstanding: string[] = [];
+    const accepting: Promise<void>[] = [];
+    let clean = false;
+    try {
+      await stream.write(encodeChunkFrame({ type: ChunkFrameType.hello, version: CHUNKS_VERSION, workspace: this.opts.workspace }));
+      const first = await withTimeout(frames.next(), READY_TIMEOUT_MS, 'no answer to HELLO');
+      if (first.done) throw new Error('the member closed the stream');
+      expectReady(first.value);
+      this.backoff.delete(src.key);
+      while (!this.finished) {
+        const want: Uint8Array[] = [];
+        while (outstanding.length < this.window) {
+          const h = this.pick(src.key);
+          if (h === undefined) break;
+          outstanding.push(h);
+          want.push(Buffer.from(h, 'hex'));
+        }
+        for (let i = 0; i < want.length; i += WANT_BATCH) {
+          await stream.write(encodeChunkFrame({ type: ChunkFrameType.want, hashes: want.slice(i, i + WANT_BATCH) }));
+        }
+        if (outstanding.length === 0) {
+          // Nothing for this member now; stop if it can help with nothing that is left.
+          if (this.queue.size === 0 && this.inflight.size === 0) break;
+          if (![...this.queue].some((h) => this.mayAsk(h, src.key)) && this.inflight.size === 0) break;
+          await this.changed(TICK_MS);
+          continue;
+        }
+        const r = await frames.next();
+        if (r.done) throw new Error('the member closed the stream');
+        const f = r.value;
+        if (f.type === ChunkFrameType.error) throw new RemoteError(f.code, f.message);
+        if (f.type !== ChunkFrameType.chunk && f.type !== ChunkFrameType.missing) throw new Error(`protocol error: unexpected frame type ${f.type}`);
+        const expected = outstanding[0];
+        if (toHex(f.hash) !== expected) throw new Error('protocol error: answers out of order');
+        outstanding.shift();
+        if (f.type === ChunkFrameType.missing) {
+          let s = this.lacks.get(expected);
+          if (!s) { s = new Set(); this.lacks.set(expected, s); }
+          s.add(src.key);
+          this.requeue(expected);
+          this.wake();
+          continue;
+        }
+        if (sha256Hex(f.data) !== expected) {
+          this.corrupted(expected, src.key);
+          continue;
+        }
+        const p = this.accept(expected, f.data);
+        accepting.push(p);
+        p.finally(() => { accepting.splice(accepting.indexOf(p), 1); }).catch(() => undefined);
+        if (accepting.length >= ACCEPT_PARALLEL) await Promise.race(accepting);
+      }
+      await Promise.all(accepting);
+      clean = true;
+    } catch (err) {
+      const e = err as Error;
+      if (err instanceof RemoteError && (err.code === 'forbidden' || err.code === 'not-found')) {
+        // It does not know us as a member (yet): its manifest or membership may catch up.
+        this.setBackoff(src.key);
+        this.opts.log(`files: ${who} refuses chunk requests: ${err.code}: ${err.message}`);
+      } else if (!this.finished) {
+        this.setBackoff(src.key);
+        this.opts.log(`files: chunk stream with ${who} failed: ${e.message}`);
+      }
+      await Promise.allSettled(accepting);
+    } finally {
+      for (const h of outstanding) this.requeue(h);
+      this.streams.delete(stream);
+      if (clean) void stream.close().catch(() => stream.abort());
+      else stream.abort();
+      void frames.return(undefined).catch(() => undefined);
+    }
+  }
+
+  private corrupted(h: string, key: string): void {
+    this.result.corrupt++;
+    this.opts.onCorrupt?.(key);
+    let m = this.corruptFrom.get(h);
+    if (!m) { m = new Map(); this.corruptFrom.set(h, m); }
+    m.set(key, (m.get(key) ?? 0) + 1);
+    const n = (this.corruptCount.get(h) ?? 0) + 1;
+    this.corruptCount.set(h, n);
+    this.opts.log(`files: a chunk from ${key.slice(0, 8)} failed its SHA-256 check (${n}×); asking again`);
+    if (n >= MAX_CORRUPT) {
+      this.fail(new TrellisError('unavailable', `a chunk arrived corrupted ${n} times: the members holding it may have damaged copies`));
+      return;
+    }
+    this.requeue(h);
+    this.wake();
+  }
+
+  private async accept(h: string, data: Uint8Array): Promise<void> {
+    try {
+      await this.opts.accept(h, data);
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+    this.inflight.delete(h);
+    this.remaining--;
+    this.result.fetched++;
+    this.result.bytes += data.byteLength;
+    this.lastProgress = Date.now();
+    if (this.remaining === 0) this.wake();
+  }
+}
+
+function expectReady(f: ChunkFrame): void {
+  if (f.type === ChunkFrameType.ready) return;
+  if (f.type === ChunkFrameType.error) throw new RemoteError(f.code, f.message);
+  throw new Error(`protocol error: expected READY, got frame type ${f.type}`);
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(what)), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

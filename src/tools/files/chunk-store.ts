@@ -1,0 +1,109 @@
+// Sealed chunks on disk: <home>/chunks/xx/<sha256 hex>, where xx is the hash's first byte. A chunk
+// is written to chunks/tmp/ and renamed into place, so a chunk file under its name is always
+// complete as far as this process is concerned.
+//
+// Durability: chunks are not fsynced one by one (a 1 GiB file is 4,096 chunks). A chunk torn by a
+// power loss is caught where it is used: fetchers check the SHA-256 of everything they receive, and
+// decryption (AEAD) fails on a damaged chunk, which is then deleted and fetched again. Only
+// chunks of a local `add` have no other copy; `add` syncs them (see syncAll) before their
+// manifest entry is written.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const HASH_HEX = /^[0-9a-f]{64}$/;
+
+export class ChunkStore {
+  readonly dir: string;
+  private readonly tmp: string;
+  private readonly madeDirs = new Set<string>();
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.tmp = join(dir, 'tmp');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Leftovers of writes cut short by a crash.
+    if (existsSync(this.tmp)) rmSync(this.tmp, { recursive: true, force: true });
+    mkdirSync(this.tmp, { mode: 0o700 });
+  }
+
+  path(hashHex: string): string {
+    if (!HASH_HEX.test(hashHex)) throw new Error('not a SHA-256 hex hash');
+    return join(this.dir, hashHex.slice(0, 2), hashHex);
+  }
+
+  has(hashHex: string): boolean {
+    return existsSync(this.path(hashHex));
+  }
+
+  /** The sealed chunk, or undefined if not held. `reserve` free bytes are left in front of it (for a frame header). */
+  async read(hashHex: string, reserve = 0): Promise<Uint8Array | undefined> {
+    const p = this.path(hashHex);
+    if (reserve === 0) {
+      try { return await readFile(p); } catch (err) { if (isMissing(err)) return undefined; throw err; }
+    }
+    let fh;
+    try { fh = await open(p, 'r'); } catch (err) { if (isMissing(err)) return undefined; throw err; }
+    try {
+      const { size } = await fh.stat();
+      const out = Buffer.allocUnsafe(reserve + size);
+      let got = 0;
+      while (got < size) {
+        const { bytesRead } = await fh.read(out, reserve + got, size - got, got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === size ? out : out.subarray(0, reserve + got);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Stores a sealed chunk under its hash (the caller has checked it); nothing if held already. */
+  async write(hashHex: string, sealed: Uint8Array, opts: { sync?: boolean } = {}): Promise<void> {
+    const final = this.path(hashHex);
+    if (existsSync(final)) return;
+    const sub = hashHex.slice(0, 2);
+    if (!this.madeDirs.has(sub)) {
+      await mkdir(join(this.dir, sub), { recursive: true, mode: 0o700 });
+      this.madeDirs.add(sub);
+    }
+    const temp = join(this.tmp, `${hashHex}.${randomBytes(6).toString('hex')}`);
+    try {
+      if (opts.sync) {
+        const fh = await open(temp, 'w', 0o600);
+        try { await fh.writeFile(sealed); await fh.datasync(); } finally { await fh.close(); }
+      } else {
+        await writeFile(temp, sealed, { mode: 0o600 });
+      }
+      await rename(temp, final);
+    } catch (err) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async remove(hashHex: string): Promise<void> {
+    await rm(this.path(hashHex), { force: true });
+  }
+
+  async size(hashHex: string): Promise<number | undefined> {
+    try { return (await stat(this.path(hashHex))).size; } catch (err) { if (isMissing(err)) return undefined; throw err; }
+  }
+
+  /** Hashes of every held chunk (tests, diagnostics). */
+  list(): string[] {
+    const out: string[] = [];
+    for (const sub of readdirSync(this.dir)) {
+      if (!/^[0-9a-f]{2}$/.test(sub)) continue;
+      for (const f of readdirSync(join(this.dir, sub))) if (HASH_HEX.test(f)) out.push(f);
+    }
+    return out;
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

@@ -1,0 +1,60 @@
+// `add`'s side of a file: reads a local file once, in 256 KiB pieces, seals each piece with a fresh
+// file key and stores it under its hash. Never holds more than two chunks: the next piece is read
+// and sealed while the previous one is being written.
+import { open } from 'node:fs/promises';
+import { toHex } from '../../core/bytes.ts';
+import { TrellisError } from '../../core/errors.ts';
+import { newFileKey, sealChunk, sha256Hex } from '../../crypto/stream-seal.ts';
+import type { ChunkStore } from './chunk-store.ts';
+
+/** Plaintext bytes per chunk. */
+export const CHUNK_SIZE = 256 * 1024;
+
+export interface SealedFile {
+  size: number;
+  chunkSize: number;
+  fileKey: string;
+  chunks: string[];
+}
+
+export interface SealOptions {
+  /** Make each chunk durable before going on (chunks of an add have no other copy yet). */
+  sync: boolean;
+  signal?: AbortSignal;
+  chunkSize?: number;
+}
+
+export async function sealFile(path: string, store: ChunkStore, onBytes: (n: number) => void, opts: SealOptions): Promise<SealedFile> {
+  const chunkSize = opts.chunkSize ?? CHUNK_SIZE;
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const count = Math.ceil(size / chunkSize);
+    const key = newFileKey();
+    const chunks: string[] = [];
+    const buf = Buffer.allocUnsafe(chunkSize);
+    let pending: Promise<void> | undefined;
+    for (let i = 0; i < count; i++) {
+      if (opts.signal?.aborted) throw new TrellisError('unavailable', 'adding was cancelled');
+      const want = Math.min(chunkSize, size - i * chunkSize);
+      let got = 0;
+      while (got < want) {
+        const { bytesRead } = await fh.read(buf, got, want - got, i * chunkSize + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      if (got !== want) throw new TrellisError('conflict', `${path} shrank while it was being added: add it again once it is complete`);
+      const sealed = sealChunk(buf.subarray(0, want), key, i, count);
+      const hash = sha256Hex(sealed);
+      chunks.push(hash);
+      await pending;
+      pending = store.write(hash, sealed, { sync: opts.sync }).then(() => onBytes(want));
+    }
+    await pending;
+    // A file that grew while being read would be stored cut short without a word: say so instead.
+    if ((await fh.stat()).size !== size) throw new TrellisError('conflict', `${path} changed size while it was being added: add it again once it is complete`);
+    return { size, chunkSize, fileKey: toHex(key), chunks };
+  } finally {
+    await fh.close();
+  }
+}
