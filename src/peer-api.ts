@@ -33,9 +33,18 @@ export interface PeerStatus {
 }
 
 export interface InviteOptions {
-  role?: Role;
+  /** The new member's role, or 'device' to add a second device of our own identity. */
+  role?: Role | 'device';
   /** Lifetime in ms; default 7 days. */
   expiresInMs?: number;
+}
+
+/** An entry that was refused or is stored without effect (the audit trail managers see). */
+export interface AuditItem {
+  author: string;
+  authorName: string;
+  seq: number;
+  reason: string;
 }
 
 /** Events a Peer emits (the daemon forwards them on its WebSocket). */
@@ -44,6 +53,11 @@ export type PeerEvent =
   | { type: 'members'; workspace: string }
   | { type: 'workspace'; workspace: string }
   | { type: 'doc'; workspace: string; doc: string }
-  | { type: 'rejected'; workspace: string; author: string; reason: string };
+  | { type: 'removed'; workspace: string }
+  | { type: 'rejected'; workspace: string; author: string; reason: string }
+  | FileProgressEvent;
+
+import type { FileProgressEvent } from './tools/files/files-service.ts';
+export type { FileProgressEvent };
 
 export { MAX_CHAT_BYTES, MAX_NAME_CHARS } from './core/limits.ts';

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { compareBytes, fromHex, toHex } from './core/bytes.ts';
 import { EntryKind } from './core/entry.ts';
 import { TrellisError } from './core/errors.ts';
-import { isRole } from './core/membership.ts';
+import { isRole, parseControl, type ControlPayload, type PermissionTable } from './core/membership.ts';
 import { deriveStorageKey, openLocal, sealLocal } from './crypto/local-seal.ts';
 import { randomBytes } from './crypto/sodium.ts';
 import { createNetNode, type NetNode, type NetPeerInfo } from './net/libp2p-node.ts';
-import type { ChatMessage, InviteOptions, MemberInfo, PeerEvent, PeerStatus, WorkspaceInfo } from './peer-api.ts';
+import type { AuditItem, ChatMessage, InviteOptions, MemberInfo, PeerEvent, PeerStatus, WorkspaceInfo } from './peer-api.ts';
 import { loadIdentity, type Identity } from './store/identity-file.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { Store } from './store/store.ts';
@@ -17,8 +17,10 @@ import { JOIN_PROTOCOL, SYNC_PROTOCOL, type PeerAddrs } from './sync/frames.ts';
 import { SessionError, SyncSession } from './sync/session.ts';
 import { ChatTool, encodeChat, refuseChatText } from './tools/chat/chat-tool.ts';
 import { DocTool, encodeDocUpdate } from './tools/docs/doc-tool.ts';
+import { CHUNKS_PROTOCOL, FilesService } from './tools/files/files-service.ts';
 import { createWorkspace } from './workspace/create-workspace.ts';
 import { decodeInvite, encodeInvite } from './workspace/invite-code.ts';
+import { newEpoch, sharePayload } from './workspace/control-builders.ts';
 import { answerJoin, inviteIdOf, requestJoin } from './workspace/join.ts';
 import { Workspace, type WorkspaceContext } from './workspace/workspace.ts';
 import * as Y from 'yjs';
@@ -46,6 +48,7 @@ export interface PeerOptions {
 const DEFAULT_INVITE_MS = 7 * 24 * 3600_000;
 const JOIN_SYNC_TIMEOUT_MS = 300_000;
 const RESYNC_DELAY_MS = 1000;
+const KEY_CARE_DELAY_MS = 100;
 const REFUSALS = new Set(['forbidden', 'not-found', 'duplicate', 'version']);
 
 interface SessionSlot {
@@ -68,11 +71,14 @@ export class Peer implements DocAccess {
   private readonly docs: DocTool;
   private readonly workspaces = new Map<string, Workspace>();
   private readonly sessions = new Map<string, SessionSlot>();
+  private readonly keyCare = new Set<string>();
   /** Workspace id → the inviter's key, for workspaces joined in this run. */
   private readonly inviters = new Map<string, string>();
   private readonly listeners = new Set<(e: PeerEvent) => void>();
   private readonly docListeners = new Set<(ws: string, doc: string) => void>();
   private net!: NetNode;
+  /** The files tool (src/tools/files): add, get, versions; serves and fetches chunks. */
+  files!: FilesService;
   private stopped = false;
 
   private constructor(identity: Identity, store: Store, log: (line: string) => void) {
@@ -117,6 +123,11 @@ export class Peer implements DocAccess {
       void answerJoin(new FrameStream(stream), remote.publicKey, peer.store, (id) => peer.workspaces.get(id), log)
         .finally(() => { void stream.close().catch(() => {}); });
     });
+    // -- files tool: chunk store, /trellis/chunks/1.0.0 and keep-all fetching (src/tools/files) --
+    peer.files = new FilesService({ home: opts.home, docs: peer, net: peer.net, log, emit: (e) => peer.emit(e) });
+    await peer.net.handle(CHUNKS_PROTOCOL, (stream, remote) => peer.files.serve(stream, remote));
+    peer.files.start();
+    // -- end files tool --
     peer.net.onPeerConnected((p) => peer.onConnected(p));
     peer.net.onPeerDisconnected((p) => peer.emitMembersOf(p));
     // Members we met before: dial them (bootstrap addresses are dialled by the net layer).
@@ -145,10 +156,50 @@ export class Peer implements DocAccess {
         this.emit({ type: 'members', workspace: ws.idHex });
         // New members may be connected already: start syncing with them.
         for (const p of this.net?.connectedPeers() ?? []) this.ensureSession(ws, p);
+        // Members who left may still be connected: stop syncing with them.
+        for (const [k, slot] of this.sessions) {
+          if (k.startsWith(ws.idHex + '/') && !ws.isMember(k.slice(ws.idHex.length + 1))) slot.session?.drainAndClose();
+        }
+        this.scheduleKeyCare(ws);
+      } else if (e.type === 'removed') {
+        this.log(`workspace ${ws.idHex.slice(0, 8)}: we were removed; no longer syncing it`);
+        for (const [k, slot] of this.sessions) if (k.startsWith(ws.idHex + '/')) slot.session?.drainAndClose();
+        this.emit({ type: 'removed', workspace: ws.idHex });
       } else if (e.type === 'rejected') {
         this.emit({ type: 'rejected', workspace: ws.idHex, author: e.rejection.author, reason: e.rejection.reason });
       }
     });
+  }
+
+  /**
+   * Key care, done by any manager online: if the current key was sealed to someone no longer a
+   * member (a removal without rotation, e.g. a member left, or concurrent rotations), start a new
+   * epoch; if a member lacks the current key (added concurrently with a rotation), share it.
+   * Several managers may do it at once; the extra entries are harmless.
+   */
+  private scheduleKeyCare(ws: Workspace): void {
+    if (this.keyCare.has(ws.idHex)) return;
+    this.keyCare.add(ws.idHex);
+    setTimeout(() => {
+      this.keyCare.delete(ws.idHex);
+      if (this.stopped || ws.member(this.keyHex)?.role !== 'manager') return;
+      try {
+        const s = ws.state;
+        const current = s.epochs.get(s.currentEpoch);
+        if (!current || !ws.keyFor(s.currentEpoch)) return;
+        if ([...current.recipients].some((k) => !s.members.has(k))) {
+          const { epoch, keys } = newEpoch(ws);
+          ws.appendControl({ type: 'rotate', epoch, keys });
+          this.log(`workspace ${ws.idHex.slice(0, 8)}: started a new key epoch (a former member held the current key)`);
+          return;
+        }
+        for (const m of ws.members()) {
+          if (!current.recipients.has(m.keyHex)) ws.appendControl(sharePayload(ws, m.keyHex));
+        }
+      } catch (err) {
+        this.log(`workspace ${ws.idHex.slice(0, 8)}: key care failed: ${(err as Error).message}`);
+      }
+    }, KEY_CARE_DELAY_MS).unref();
   }
 
   private saveKey(ws: Uint8Array, epoch: number, key: Uint8Array): void {
@@ -321,8 +372,11 @@ export class Peer implements DocAccess {
   async createInvite(idOrName: string, opts: InviteOptions): Promise<string> {
     const ws = this.ws(idOrName);
     const role = opts.role ?? 'participant';
-    if (!isRole(role)) throw new TrellisError('invalid', `unknown role "${String(role)}": use manager, participant or guest`);
-    if (ws.member(this.keyHex)?.role !== 'manager') throw new TrellisError('forbidden', 'only managers can invite members');
+    if (role !== 'device' && !isRole(role)) throw new TrellisError('invalid', `unknown role "${String(role)}": use manager, participant, guest or device`);
+    const me = ws.member(this.keyHex);
+    if (role === 'device') {
+      if (!me || me.owner) throw new TrellisError('forbidden', 'only a member\'s first device can add devices');
+    } else if (me?.role !== 'manager') throw new TrellisError('forbidden', 'only managers can invite members');
     const ttl = opts.expiresInMs ?? DEFAULT_INVITE_MS;
     if (!Number.isFinite(ttl) || ttl <= 0 || ttl > 365 * 24 * 3600_000) throw new TrellisError('invalid', 'the expiry must be between 1 ms and 365 days');
     const secret = randomBytes(32);
@@ -392,7 +446,79 @@ export class Peer implements DocAccess {
     const ws = this.ws(idOrName);
     const online = new Set(this.net.connectedPeers().map((p) => toHex(p.publicKey)));
     online.add(this.keyHex);
-    return ws.members().map((m) => ({ name: m.name, key: m.keyHex, role: m.role, online: online.has(m.keyHex) }));
+    const all = ws.members();
+    // A person is online when any of their devices is.
+    const onlineOwners = new Set(all.filter((m) => m.owner && online.has(m.keyHex)).map((m) => m.owner!));
+    return all.filter((m) => !m.owner).map((m) => ({ name: m.name, key: m.keyHex, role: m.role, online: online.has(m.keyHex) || onlineOwners.has(m.keyHex) }));
+  }
+
+  /** A member by key (hex, or a unique prefix of 8+ characters) or unique name. */
+  private findMember(ws: Workspace, who: string): string {
+    if (typeof who !== 'string' || who.trim() === '') throw new TrellisError('invalid', 'a member name or key is required');
+    const all = ws.members();
+    const byKey = all.filter((m) => m.keyHex === who || (who.length >= 8 && /^[0-9a-f]+$/.test(who) && m.keyHex.startsWith(who)));
+    if (byKey.length === 1) return byKey[0].keyHex;
+    const byName = all.filter((m) => m.name === who && !m.owner);
+    if (byName.length === 1) return byName[0].keyHex;
+    if (byName.length > 1 || byKey.length > 1) throw new TrellisError('invalid', `"${who}" matches several members: use the key (trellis members WS)`);
+    throw new TrellisError('not-found', `no member "${who}" in this workspace (see trellis members)`);
+  }
+
+  private control(ws: Workspace, c: ControlPayload): void {
+    try {
+      ws.appendControl(c);
+    } catch (err) {
+      throw new TrellisError('forbidden', (err as Error).message.replace(/^a /, 'as a '));
+    }
+  }
+
+  async setRole(idOrName: string, who: string, role: Role): Promise<MemberInfo> {
+    const ws = this.ws(idOrName);
+    if (!isRole(role)) throw new TrellisError('invalid', `unknown role "${String(role)}": use manager, participant or guest`);
+    const key = this.findMember(ws, who);
+    if (ws.member(key)?.owner) throw new TrellisError('invalid', 'a device has its owner\'s role');
+    this.control(ws, { type: 'role', key, role });
+    return this.members(ws.idHex).find((m) => m.key === key)!;
+  }
+
+  /** Removes a member (or a device) and starts a new key epoch sealed to everyone else. */
+  async removeMember(idOrName: string, who: string): Promise<void> {
+    const ws = this.ws(idOrName);
+    const key = this.findMember(ws, who);
+    if (key === this.keyHex) throw new TrellisError('invalid', 'to remove yourself, use `trellis leave`');
+    const { epoch, keys } = newEpoch(ws, key);
+    this.control(ws, { type: 'remove', key, epoch, keys });
+  }
+
+  /** Leaves a workspace: a signed removal of ourselves; a manager then rotates the key. */
+  async leave(idOrName: string): Promise<void> {
+    const ws = this.ws(idOrName);
+    if (!ws.isMember(this.keyHex)) throw new TrellisError('invalid', 'you are not a member of this workspace');
+    this.control(ws, { type: 'remove', key: this.keyHex });
+  }
+
+  /** Entries refused or without effect, for managers. */
+  audit(idOrName: string): AuditItem[] {
+    const ws = this.ws(idOrName);
+    if (ws.member(this.keyHex)?.role !== 'manager') throw new TrellisError('forbidden', 'only managers can see the audit trail');
+    return ws.audit().map((r) => ({ author: r.author, authorName: ws.member(r.author)?.name ?? '', seq: r.seq, reason: r.reason }));
+  }
+
+  permissions(idOrName: string): PermissionTable {
+    return this.ws(idOrName).state.permissions;
+  }
+
+  async setPermissions(idOrName: string, table: PermissionTable): Promise<void> {
+    const ws = this.ws(idOrName);
+    const c = parseControl({ type: 'permissions', table });
+    if (typeof c === 'string') throw new TrellisError('invalid', 'a permission table lists, for chat and doc, the roles that may write');
+    this.control(ws, c);
+  }
+
+  /** Epoch keys held, for tests and diagnostics (never their bytes). */
+  epochs(idOrName: string): { current: number; held: number[] } {
+    const ws = this.ws(idOrName);
+    return { current: ws.currentEpoch, held: ws.heldEpochs() };
   }
 
   async sendChat(idOrName: string, text: string): Promise<ChatMessage> {
@@ -509,6 +635,7 @@ export class Peer implements DocAccess {
     this.stopped = true;
     for (const slot of this.sessions.values()) slot.session?.close();
     this.sessions.clear();
+    await this.files?.stop(); // files tool: cancels transfers before the network goes
     await this.net?.stop().catch((err: Error) => this.log(`net: stop failed: ${err.message}`));
     this.store.close();
   }

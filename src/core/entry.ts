@@ -8,8 +8,8 @@ export const KEY_BYTES = 32;
 export const HASH_BYTES = 32;
 export const NONCE_BYTES = 24;
 export const SIGNATURE_BYTES = 64;
-/** Hard cap on one entry's encoding; bigger payloads (files) travel as chunks, not entries. */
-export const MAX_ENTRY_BYTES = 256 * 1024;
+/** Hard cap on one entry's encoding (a key rotation for ~4,000 members fits); files travel as chunks. */
+export const MAX_ENTRY_BYTES = 1024 * 1024;
 export const MAX_DEPS = 1024;
 
 /** What an entry carries; decides how its plaintext is read and who may write it. */

@@ -228,6 +228,24 @@ export class SyncSession {
     return p;
   }
 
+  /**
+   * Sends what the remote still lacks, then closes: used when a member is removed, so the removal
+   * itself reaches them (they are told) before we stop syncing.
+   */
+  drainAndClose(timeoutMs = 5000): void {
+    if (this.ended) return;
+    const timer = setTimeout(() => this.close(), timeoutMs);
+    timer.unref?.();
+    const finish = async () => {
+      while (this.pumping && !this.ended) await new Promise((r) => setTimeout(r, 10));
+      await this.pump();
+      await this.sendChain;
+      clearTimeout(timer);
+      this.close();
+    };
+    void finish();
+  }
+
   /** Closes the session and its stream. */
   close(): void {
     if (this.ended) return;

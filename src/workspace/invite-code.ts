@@ -9,13 +9,15 @@ import { sign, verify } from '../crypto/sodium.ts';
 
 const PREFIX = 'trellis1-';
 const VERSION = 1;
-const ROLE_CODES: Role[] = ['manager', 'participant', 'guest'];
+/** An invitation makes a member with a role, or (`device`) a second device of the inviter. */
+export type InviteRole = Role | 'device';
+const ROLE_CODES: InviteRole[] = ['manager', 'participant', 'guest', 'device'];
 
 export interface Invite {
   workspace: Uint8Array;
   inviter: Uint8Array;
   secret: Uint8Array;
-  role: Role;
+  role: InviteRole;
   expires: number;
   addrs: string[];
   workspaceName: string;

@@ -4,14 +4,14 @@
 import { concatBytes, fromHex, toHex, utf8 } from '../core/bytes.ts';
 import { TrellisError } from '../core/errors.ts';
 import { hash, secretEqual, type KeyPair } from '../crypto/sodium.ts';
-import { addPayload } from './control-builders.ts';
+import { addPayload, devicePayload } from './control-builders.ts';
 import type { Store } from '../store/store.ts';
 import { FrameType } from '../sync/frames.ts';
 import type { FrameStream } from '../sync/frame-stream.ts';
 import { validateName } from '../store/identity-file.ts';
 import type { Invite } from './invite-code.ts';
 import type { Workspace } from './workspace.ts';
-import { isRole } from '../core/membership.ts';
+import { isRole, type Role } from '../core/membership.ts';
 
 export interface JoinRequest {
   workspace: string;
@@ -79,9 +79,12 @@ export async function answerJoin(fs: FrameStream, remoteKey: Uint8Array, store: 
     if (!secretEqual(proofOf(invite.secret, remoteKey, agreementKey, ws.id), fromHex(req.proof))) throw new TrellisError('forbidden', 'the invitation proof does not match');
     if (invite.usedBy) throw new TrellisError('forbidden', 'this invitation has already been used');
     if (invite.expires < Date.now()) throw new TrellisError('forbidden', `this invitation expired on ${new Date(invite.expires).toISOString()}`);
-    if (!isRole(invite.role)) throw new TrellisError('invalid', 'the invitation has an unknown role');
+    const device = invite.role === 'device';
+    if (!device && !isRole(invite.role)) throw new TrellisError('invalid', 'the invitation has an unknown role');
     if (ws.isMember(toHex(remoteKey))) throw new TrellisError('forbidden', 'you are already a member of this workspace');
-    const payload = addPayload(ws, { key: toHex(remoteKey), agreementKey: req.agreementKey, name: req.name, role: invite.role, invite: req.invite });
+    const payload = device
+      ? devicePayload(ws, { key: toHex(remoteKey), agreementKey: req.agreementKey, name: req.name })
+      : addPayload(ws, { key: toHex(remoteKey), agreementKey: req.agreementKey, name: req.name, role: invite.role as Role, invite: req.invite });
     if (!store.useInvite(invite.id, remoteKey)) throw new TrellisError('forbidden', 'this invitation has already been used');
     try {
       ws.appendControl(payload);

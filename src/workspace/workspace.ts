@@ -100,7 +100,8 @@ export class Workspace implements Replica {
     const role = roleOf(s, keyHex);
     if (!m || !role) return undefined;
     const ownerName = m.owner ? this.openName(s.members.get(m.owner)?.nameBox) : undefined;
-    const name = this.openName(m.nameBox) ?? ownerName ?? keyHex.slice(0, 8);
+    // A device speaks as its owner.
+    const name = (m.owner ? ownerName : undefined) ?? this.openName(m.nameBox) ?? keyHex.slice(0, 8);
     return { keyHex, name, role, agreementKey: m.agreementKey, ...(m.owner ? { owner: m.owner } : {}) };
   }
 

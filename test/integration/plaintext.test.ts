@@ -2,7 +2,7 @@
 // its WAL) nor the recorded TCP traffic between them contains the message text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Daemon, eventually, freePort } from '../helpers/daemons.ts';
@@ -57,7 +57,7 @@ test('chat texts never appear in plaintext in the SQLite files or on the wire', 
   await b.stop();
   const needle = Buffer.from(marker);
   for (const d of [a, b]) {
-    const files = readdirSync(d.home);
+    const files = (readdirSync(d.home, { recursive: true }) as string[]).filter((f) => statSync(join(d.home, f)).isFile());
     assert.ok(files.includes('trellis.db'));
     for (const f of files) {
       const content = readFileSync(join(d.home, f));
