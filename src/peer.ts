@@ -20,7 +20,8 @@ import { DocTool, encodeDocUpdate } from './tools/docs/doc-tool.ts';
 import { CHUNKS_PROTOCOL, FilesService } from './tools/files/files-service.ts';
 import { createWorkspace } from './workspace/create-workspace.ts';
 import { decodeInvite, encodeInvite } from './workspace/invite-code.ts';
-import { newEpoch, sharePayload } from './workspace/control-builders.ts';
+import { newEpoch } from './workspace/control-builders.ts';
+import { keyCare } from './workspace/key-care.ts';
 import { answerJoin, inviteIdOf, requestJoin } from './workspace/join.ts';
 import { Workspace, type WorkspaceContext } from './workspace/workspace.ts';
 import * as Y from 'yjs';
@@ -182,20 +183,9 @@ export class Peer implements DocAccess {
     this.keyCare.add(ws.idHex);
     setTimeout(() => {
       this.keyCare.delete(ws.idHex);
-      if (this.stopped || ws.member(this.keyHex)?.role !== 'manager') return;
+      if (this.stopped) return;
       try {
-        const s = ws.state;
-        const current = s.epochs.get(s.currentEpoch);
-        if (!current || !ws.keyFor(s.currentEpoch)) return;
-        if ([...current.recipients].some((k) => !s.members.has(k))) {
-          const { epoch, keys } = newEpoch(ws);
-          ws.appendControl({ type: 'rotate', epoch, keys });
-          this.log(`workspace ${ws.idHex.slice(0, 8)}: started a new key epoch (a former member held the current key)`);
-          return;
-        }
-        for (const m of ws.members()) {
-          if (!current.recipients.has(m.keyHex)) ws.appendControl(sharePayload(ws, m.keyHex));
-        }
+        for (const c of keyCare(ws)) ws.appendControl(c);
       } catch (err) {
         this.log(`workspace ${ws.idHex.slice(0, 8)}: key care failed: ${(err as Error).message}`);
       }

@@ -188,7 +188,8 @@ function refuseControl(s: MembershipState, r: ControlRecord, workspaceHex: strin
       if (s.epochs.has(p.epoch)) return 'epoch id already used';
       return undefined;
     case 'share':
-      if (!manager) return `a ${role} may not share keys`;
+      // Any member may pass keys it holds to another member: a member could leak them anyway, and
+      // keys from a rotation that lost a race may be held only by non-managers.
       if (!s.members.has(p.key)) return 'no such member';
       return undefined;
     case 'permissions':
@@ -340,7 +341,8 @@ export class MembershipResolver {
       if (inPast(v, author, seq, vv)) continue;
       const t = targetOf(v.payload);
       if (t === undefined || (t !== author && t !== owner)) continue;
-      if ((v.vv.get(author) ?? 0) >= seq) continue; // it saw this entry: not concurrent
+      // It saw this entry (its own earlier entry, or one in its causal past): not concurrent.
+      if (v.author === author ? v.seq >= seq : (v.vv.get(author) ?? 0) >= seq) continue;
       late.push(v);
     }
     for (const v of late) applyControl(s, v);

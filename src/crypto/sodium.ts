@@ -31,6 +31,14 @@ export function signingKeyPair(): KeyPair {
   return { publicKey, secretKey };
 }
 
+/** Ed25519 key pair from a 32-byte seed (deterministic: tests, key derivation). */
+export function signingKeyPairFromSeed(seed: Uint8Array): KeyPair {
+  const publicKey = Buffer.alloc(SIGN_PUBLIC_BYTES);
+  const secretKey = Buffer.alloc(SIGN_SECRET_BYTES);
+  sodium.crypto_sign_seed_keypair(publicKey, secretKey, buf(seed));
+  return { publicKey, secretKey };
+}
+
 /** X25519 key-agreement key pair (for sealed boxes). */
 export function agreementKeyPair(): KeyPair {
   const publicKey = Buffer.alloc(BOX_PUBLIC_BYTES);

@@ -40,7 +40,7 @@ export function newEpoch(ws: Workspace, without?: string): { epoch: number; keys
   while (epoch === 0 || used.has(epoch)) epoch = new DataView(randomBytes(4).buffer).getUint32(0);
   const keys: EpochKeys = {};
   for (const m of ws.members()) {
-    if (m.keyHex === without || m.owner === without) continue;
+    if (without !== undefined && (m.keyHex === without || m.owner === without)) continue;
     keys[m.keyHex] = toHex(sealTo(key, fromHex(m.agreementKey)));
   }
   return { epoch, keys, key };

@@ -54,6 +54,8 @@ export class Workspace implements Replica {
   private readonly keys = new Map<number, Uint8Array>();
   /** Subject key → the add/create/device entries that name it (whatever their verdict). */
   private readonly introductions = new Map<string, { author: string; seq: number }[]>();
+  /** Who was sent each epoch's key, by any stored control entry (valid or not): key care uses it. */
+  readonly epochRecipients = new Map<number, Set<string>>();
   private maxClock = 0;
   private readonly depsNamed = new Map<string, number>();
   private readonly ingestRejections: Rejection[] = [];
@@ -386,6 +388,16 @@ export class Workspace implements Replica {
       let list = this.introductions.get(subject);
       if (!list) { list = []; this.introductions.set(subject, list); }
       list.push({ author: hex, seq: e.seq });
+    }
+    const sent = (epoch: number, to: string) => {
+      let set = this.epochRecipients.get(epoch);
+      if (!set) { set = new Set(); this.epochRecipients.set(epoch, set); }
+      set.add(to);
+    };
+    if (c.type === 'create' || c.type === 'add' || c.type === 'device' || c.type === 'share') {
+      for (const epoch of Object.keys(c.keys)) sent(Number(epoch), c.type === 'create' ? hex : c.key);
+    } else if ((c.type === 'rotate' || c.type === 'remove') && c.epoch !== undefined && c.keys) {
+      for (const to of Object.keys(c.keys)) sent(c.epoch, to);
     }
     return this.resolver.add({ id: `${hex}:${e.seq}`, author: hex, seq: e.seq, clock: e.clock, payload: c, vv });
   }
