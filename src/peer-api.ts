@@ -19,6 +19,11 @@ export interface MemberInfo {
   key: string;
   role: Role;
   online: boolean;
+  /** Presence: offline, online, or idle (no activity for 15 minutes). */
+  status?: 'online' | 'idle' | 'offline';
+  /** The tool they have open, when they say. */
+  tool?: string;
+  typing?: boolean;
 }
 
 import type { ChatMessage } from './tools/chat/chat-tool.ts';
@@ -54,6 +59,7 @@ export type PeerEvent =
   | { type: 'workspace'; workspace: string }
   | { type: 'doc'; workspace: string; doc: string }
   | { type: 'removed'; workspace: string }
+  | { type: 'presence'; workspace: string; member: string }
   | { type: 'rejected'; workspace: string; author: string; reason: string }
   | FileProgressEvent;
 

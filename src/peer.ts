@@ -22,6 +22,7 @@ import { createWorkspace } from './workspace/create-workspace.ts';
 import { decodeInvite, encodeInvite } from './workspace/invite-code.ts';
 import { newEpoch } from './workspace/control-builders.ts';
 import { keyCare } from './workspace/key-care.ts';
+import { ANNOUNCE_MS, openPresence, PresenceTable, sealPresence, type PresenceState } from './workspace/presence.ts';
 import { answerJoin, inviteIdOf, requestJoin } from './workspace/join.ts';
 import { Workspace, type WorkspaceContext } from './workspace/workspace.ts';
 import * as Y from 'yjs';
@@ -50,6 +51,7 @@ const DEFAULT_INVITE_MS = 7 * 24 * 3600_000;
 const JOIN_SYNC_TIMEOUT_MS = 300_000;
 const RESYNC_DELAY_MS = 1000;
 const KEY_CARE_DELAY_MS = 100;
+const IDLE_AFTER_MS = 15 * 60_000;
 const REFUSALS = new Set(['forbidden', 'not-found', 'duplicate', 'version']);
 
 interface SessionSlot {
@@ -73,6 +75,12 @@ export class Peer implements DocAccess {
   private readonly workspaces = new Map<string, Workspace>();
   private readonly sessions = new Map<string, SessionSlot>();
   private readonly keyCare = new Set<string>();
+  /** Presence per workspace (ephemeral), our own announced state, and what drives it. */
+  private readonly presence = new Map<string, PresenceTable>();
+  private readonly ownPresence = new Map<string, PresenceState>();
+  private presenceCounter = 0;
+  private lastActivity = Date.now();
+  private presenceTimer: NodeJS.Timeout | undefined;
   /** Workspace id → the inviter's key, for workspaces joined in this run. */
   private readonly inviters = new Map<string, string>();
   private readonly listeners = new Set<(e: PeerEvent) => void>();
@@ -130,7 +138,12 @@ export class Peer implements DocAccess {
     peer.files.start();
     // -- end files tool --
     peer.net.onPeerConnected((p) => peer.onConnected(p));
-    peer.net.onPeerDisconnected((p) => peer.emitMembersOf(p));
+    peer.net.onPeerDisconnected((p) => {
+      for (const table of peer.presence.values()) table.forget(toHex(p.publicKey));
+      peer.emitMembersOf(p);
+    });
+    peer.presenceTimer = setInterval(() => peer.announceAll(), ANNOUNCE_MS);
+    peer.presenceTimer.unref();
     // Members we met before: dial them (bootstrap addresses are dialled by the net layer).
     for (const { key, addrs } of store.peerAddrs()) if (peer.isMemberAnywhere(toHex(key))) peer.dialAny(addrs);
     return peer;
@@ -204,6 +217,7 @@ export class Peer implements DocAccess {
       log: this.log,
       localPeers: () => this.peersFor(remote),
       onPeers: (peers: PeerAddrs[]) => this.learnPeers(peers),
+      onPresence: (blob: Uint8Array, from: SyncSession) => this.receivePresence(blob, from),
     };
   }
 
@@ -323,6 +337,60 @@ export class Peer implements DocAccess {
     })();
   }
 
+  // ---- presence (ephemeral channel) ----
+
+  private presenceOf(wsHex: string): PresenceTable {
+    let t = this.presence.get(wsHex);
+    if (!t) { t = new PresenceTable(); this.presence.set(wsHex, t); }
+    return t;
+  }
+
+  private sessionsOf(wsHex: string): SyncSession[] {
+    const out: SyncSession[] = [];
+    for (const [k, slot] of this.sessions) if (slot.session && k.startsWith(wsHex + '/')) out.push(slot.session);
+    return out;
+  }
+
+  private announce(ws: Workspace): void {
+    if (!ws.isMember(this.keyHex)) return;
+    const state: PresenceState = { ...this.ownPresence.get(ws.idHex) };
+    if (Date.now() - this.lastActivity > IDLE_AFTER_MS) state.idle = true;
+    // Counters only grow, across restarts too: time-based.
+    this.presenceCounter = Math.max(this.presenceCounter + 1, Date.now() * 16);
+    const blob = sealPresence(ws, this.identity.signing, this.presenceCounter, state);
+    if (!blob) return;
+    for (const s of this.sessionsOf(ws.idHex)) s.sendPresence(blob);
+  }
+
+  private announceAll(): void {
+    if (this.stopped) return;
+    for (const ws of this.workspaces.values()) this.announce(ws);
+  }
+
+  private receivePresence(blob: Uint8Array, from: SyncSession): void {
+    const ws = from.replica && this.workspaces.get(toHex(from.replica.id));
+    if (!ws) return;
+    const r = openPresence(ws, blob);
+    if (typeof r === 'string' || r.author === this.keyHex) return;
+    const table = this.presenceOf(ws.idHex);
+    const before = table.get(r.author);
+    if (!table.update(r)) return;
+    // Relay news to our other members, so members not connected directly still see each other.
+    for (const s of this.sessionsOf(ws.idHex)) if (s !== from) s.sendPresence(blob);
+    const changed = !before || JSON.stringify(before.state) !== JSON.stringify(r.state);
+    if (changed) this.emit({ type: 'presence', workspace: ws.idHex, member: r.author });
+  }
+
+  /** Sets what we show others in a workspace (which tool, typing) and counts as activity. */
+  setPresence(idOrName: string, state: { tool?: string; typing?: boolean }): void {
+    const ws = this.ws(idOrName);
+    if (state.tool !== undefined && (typeof state.tool !== 'string' || state.tool.length > 64)) throw new TrellisError('invalid', 'tool must be a string of at most 64 characters');
+    if (state.typing !== undefined && typeof state.typing !== 'boolean') throw new TrellisError('invalid', 'typing must be true or false');
+    this.lastActivity = Date.now();
+    this.ownPresence.set(ws.idHex, { ...(state.tool ? { tool: state.tool } : {}), ...(state.typing ? { typing: true } : {}) });
+    this.announce(ws);
+  }
+
   // ---- API ----
 
   status(): PeerStatus {
@@ -439,7 +507,18 @@ export class Peer implements DocAccess {
     const all = ws.members();
     // A person is online when any of their devices is.
     const onlineOwners = new Set(all.filter((m) => m.owner && online.has(m.keyHex)).map((m) => m.owner!));
-    return all.filter((m) => !m.owner).map((m) => ({ name: m.name, key: m.keyHex, role: m.role, online: online.has(m.keyHex) || onlineOwners.has(m.keyHex) }));
+    const table = this.presenceOf(ws.idHex);
+    const own = this.ownPresence.get(ws.idHex);
+    return all.filter((m) => !m.owner).map((m) => {
+      const self = m.keyHex === this.keyHex;
+      const p = self ? undefined : table.get(m.keyHex) ?? all.filter((d) => d.owner === m.keyHex).map((d) => table.get(d.keyHex)).find(Boolean);
+      const isOnline = online.has(m.keyHex) || onlineOwners.has(m.keyHex) || !!p;
+      const state = self ? { ...own, ...(Date.now() - this.lastActivity > IDLE_AFTER_MS ? { idle: true } : {}) } : p?.state ?? {};
+      const info: MemberInfo = { name: m.name, key: m.keyHex, role: m.role, online: isOnline, status: !isOnline ? 'offline' : state.idle ? 'idle' : 'online' };
+      if (isOnline && state.tool) info.tool = state.tool;
+      if (isOnline && state.typing) info.typing = true;
+      return info;
+    });
   }
 
   /** A member by key (hex, or a unique prefix of 8+ characters) or unique name. */
@@ -623,6 +702,7 @@ export class Peer implements DocAccess {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.presenceTimer) clearInterval(this.presenceTimer);
     for (const slot of this.sessions.values()) slot.session?.close();
     this.sessions.clear();
     await this.files?.stop(); // files tool: cancels transfers before the network goes

@@ -26,7 +26,12 @@ export const FrameType = {
   error: 6,
   joinRequest: 7,
   joinAccept: 8,
+  /** Ephemeral, not logged: a sealed presence announcement (opaque to the sync layer). */
+  presence: 9,
 } as const;
+
+/** Largest presence blob accepted. */
+export const MAX_PRESENCE_BYTES = 2048;
 
 export interface PeerAddrs { key: Uint8Array; addrs: string[] }
 
@@ -39,7 +44,8 @@ export type Frame =
   | { type: typeof FrameType.error; code: string; message: string }
   /** Join messages carry JSON objects; the join module validates their fields. */
   | { type: typeof FrameType.joinRequest; body: unknown }
-  | { type: typeof FrameType.joinAccept; body: unknown };
+  | { type: typeof FrameType.joinAccept; body: unknown }
+  | { type: typeof FrameType.presence; blob: Uint8Array };
 
 function str(w: Writer, s: string): void {
   const b = utf8.encode(s);
@@ -82,6 +88,7 @@ export function encodeFrame(f: Frame): Uint8Array {
       w.u32(b.byteLength).bytes(b);
       break;
     }
+    case FrameType.presence: w.u16(f.blob.byteLength).bytes(f.blob); break;
   }
   const out = w.finish();
   if (out.byteLength - 4 > MAX_FRAME_BYTES) throw new Error('frame too large');
@@ -141,6 +148,12 @@ export function decodeFrame(body: Uint8Array): Frame {
       let body: unknown;
       try { body = JSON.parse(utf8.decode(r.bytes_(n))); } catch (e) { if (e instanceof DecodeError) throw e; throw new DecodeError('join message is not JSON'); }
       f = { type, body };
+      break;
+    }
+    case FrameType.presence: {
+      const n = r.u16();
+      if (n > MAX_PRESENCE_BYTES) throw new DecodeError('presence too large');
+      f = { type, blob: r.bytes_(n) };
       break;
     }
     default: throw new DecodeError(`unknown frame type ${type}`);

@@ -21,6 +21,8 @@ export interface SessionOptions {
   /** Addresses of other members we are connected to, offered to the remote (peer exchange). */
   localPeers?: () => PeerAddrs[];
   onPeers?: (peers: PeerAddrs[]) => void;
+  /** A presence blob from the remote (ephemeral channel); the caller verifies it. */
+  onPresence?: (blob: Uint8Array, from: SyncSession) => void;
 }
 
 export type ReplicaLookup = (workspace: Uint8Array, remoteKey: Uint8Array) => Replica | { error: string; message: string };
@@ -153,6 +155,7 @@ export class SyncSession {
       }
       case FrameType.synced: this.synced = true; this.resolveSynced(); return;
       case FrameType.peers: this.opts.onPeers?.(f.peers); return;
+      case FrameType.presence: this.opts.onPresence?.(f.blob, this); return;
       case FrameType.error: throw new SessionError(f.code, `the remote reported: ${f.message}`);
       default: throw new DecodeError(`unexpected frame type ${f.type} in a sync session`);
     }
@@ -220,6 +223,12 @@ export class SyncSession {
       if (batch.length >= BATCH_ENTRIES) await flush();
     }
     await flush();
+  }
+
+  /** Sends a presence blob once the session is up; dropped (not queued up) if it is not. */
+  sendPresence(blob: Uint8Array): void {
+    if (this.ended || !this.replica) return;
+    this.send({ type: FrameType.presence, blob }).catch(() => {});
   }
 
   send(f: Frame): Promise<void> {

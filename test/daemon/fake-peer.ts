@@ -5,7 +5,8 @@
 // makes chatLog throw a plain (unexpected) Error.
 import { TrellisError } from '../../src/core/errors.ts';
 import type { ApiPeer } from '../../src/daemon/api-peer.ts';
-import type { ChatMessage, InviteOptions, MemberInfo, PeerEvent, PeerStatus, WorkspaceInfo } from '../../src/peer-api.ts';
+import type { AuditItem, ChatMessage, InviteOptions, MemberInfo, PeerEvent, PeerStatus, Role, WorkspaceInfo } from '../../src/peer-api.ts';
+import type { PermissionTable } from '../../src/core/membership.ts';
 
 interface FakeWorkspace { info: WorkspaceInfo; chat: ChatMessage[]; members: MemberInfo[] }
 
@@ -71,6 +72,69 @@ export class FakePeer implements ApiPeer {
     const w = this.#get(ws);
     if (w.info.name === 'boom') throw new Error('disk on fire\n    at somewhere (file.ts:1:1)');
     return w.chat;
+  }
+
+  // -- membership (calls are recorded; a workspace whose name starts with "guest" refuses them) --
+  readonly membershipCalls: unknown[][] = [];
+  readonly #permissions = new Map<string, PermissionTable>();
+  readonly #epochs = new Map<string, number>();
+
+  #manager(ws: string): FakeWorkspace {
+    const w = this.#get(ws);
+    if (w.info.role !== 'manager') throw new TrellisError('forbidden', `as a ${w.info.role}, you may not do that`);
+    return w;
+  }
+
+  #member(w: FakeWorkspace, who: string): MemberInfo {
+    const m = w.members.find((x) => x.name === who || x.key === who || (who.length >= 8 && x.key.startsWith(who)));
+    if (m === undefined) throw new TrellisError('not-found', `no member "${who}" in this workspace`);
+    return m;
+  }
+
+  async setRole(ws: string, who: string, role: Role): Promise<MemberInfo> {
+    this.membershipCalls.push(['setRole', ws, who, role]);
+    const m = this.#member(this.#manager(ws), who);
+    m.role = role;
+    return m;
+  }
+
+  async removeMember(ws: string, who: string): Promise<void> {
+    this.membershipCalls.push(['removeMember', ws, who]);
+    const w = this.#manager(ws);
+    const m = this.#member(w, who);
+    w.members = w.members.filter((x) => x !== m);
+    this.#epochs.set(ws, (this.#epochs.get(ws) ?? 0) + 1);
+  }
+
+  async leave(ws: string): Promise<void> {
+    this.membershipCalls.push(['leave', ws]);
+    this.#get(ws).info.role = 'removed';
+  }
+
+  audit(ws: string): AuditItem[] {
+    this.#manager(ws);
+    return [{ author: 'cd'.repeat(32), authorName: 'Mallory', seq: 3, reason: 'a guest may not change roles' }];
+  }
+
+  permissions(ws: string): PermissionTable {
+    this.#get(ws);
+    return this.#permissions.get(ws) ?? { chat: ['manager', 'participant', 'guest'], doc: ['manager', 'participant'] };
+  }
+
+  async setPermissions(ws: string, table: PermissionTable): Promise<void> {
+    this.membershipCalls.push(['setPermissions', ws, table]);
+    this.#manager(ws);
+    this.#permissions.set(ws, table);
+  }
+
+  epochs(ws: string): { current: number; held: number[] } {
+    this.#get(ws);
+    const current = this.#epochs.get(ws) ?? 0;
+    return { current, held: Array.from({ length: current + 1 }, (_, i) => i) };
+  }
+
+  setPresence(ws: string, _state: { tool?: string; typing?: boolean }): void {
+    this.resolveWorkspace(ws);
   }
 
   on(listener: (e: PeerEvent) => void): () => void {

@@ -1,0 +1,20 @@
+// Presence: tell other members which tool we have open and whether we are typing.
+import { z } from 'zod';
+import { route } from '../router.ts';
+
+const PostPresence = z.object({
+  tool: z.string().max(64).optional(),
+  typing: z.boolean().optional(),
+});
+
+export const presenceRoutes = [
+  route({
+    method: 'POST',
+    path: '/api/workspaces/:ws/presence',
+    body: PostPresence,
+    handle: ({ peer, params, body }) => {
+      peer.setPresence(peer.resolveWorkspace(params.ws), { ...(body.tool !== undefined ? { tool: body.tool } : {}), ...(body.typing !== undefined ? { typing: body.typing } : {}) });
+      return { ok: true };
+    },
+  }),
+];
