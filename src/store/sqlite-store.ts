@@ -1,16 +1,40 @@
 // Store on SQLite (node:sqlite, built into Node 24): WAL journal, prepared statements, one
-// transaction per appended batch.
+// transaction per appended batch. Entries are stored as runs: one row holds a contiguous run of
+// one author's entries (up to RUN_MAX), so a 1,000-entry batch costs one row, not a thousand
+// (a row per entry was the largest cost of catch-up). Position in insertion order is
+// rowid × 2^16 + index in the run.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { toHex } from '../core/bytes.ts';
 import type { EntryRow, HeadRow, InviteRow, Store } from './store.ts';
 
 const SCHEMA_VERSION = 1;
+/** Entries per stored run; also the spacing of positions in insertion order. */
+const RUN_MAX = 4096;
+const RUN_ORDER = 65_536;
+
+function equalKey(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The entries of a stored run: each is a u32 length then its bytes. Views, no copies. */
+function* splitRun(data: Uint8Array): Generator<Uint8Array> {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let o = 0;
+  while (o < data.byteLength) {
+    const n = view.getUint32(o);
+    yield data.subarray(o + 4, o + 4 + n);
+    o += 4 + n;
+  }
+}
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE workspaces (id BLOB PRIMARY KEY);
    CREATE TABLE keys (workspace BLOB NOT NULL, epoch INTEGER NOT NULL, sealed BLOB NOT NULL, PRIMARY KEY (workspace, epoch)) WITHOUT ROWID;
    CREATE TABLE authors (id INTEGER PRIMARY KEY, workspace BLOB NOT NULL, key BLOB NOT NULL, UNIQUE (workspace, key));
-   CREATE TABLE entries (author INTEGER NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL, data BLOB NOT NULL, UNIQUE (author, seq));
+   CREATE TABLE runs (author INTEGER NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, hashes BLOB NOT NULL, data BLOB NOT NULL, UNIQUE (author, first_seq));
+   CREATE INDEX runs_last ON runs (author, last_seq);
    CREATE TABLE invites (id BLOB PRIMARY KEY, secret BLOB NOT NULL, workspace BLOB NOT NULL, role TEXT NOT NULL, expires INTEGER NOT NULL, used_by BLOB) WITHOUT ROWID;
    CREATE TABLE peer_addrs (key BLOB PRIMARY KEY, addrs TEXT NOT NULL) WITHOUT ROWID;`,
 ];
@@ -32,13 +56,14 @@ export class SqliteStore implements Store {
       keys: p('SELECT epoch, sealed FROM keys WHERE workspace = ? ORDER BY epoch'),
       authorId: p('SELECT id FROM authors WHERE workspace = ? AND key = ?'),
       addAuthor: p('INSERT INTO authors (workspace, key) VALUES (?, ?)'),
-      insert: p('INSERT INTO entries (author, seq, hash, data) VALUES (?, ?, ?, ?)'),
-      heads: p(`SELECT a.key AS author, e.seq AS seq, e.hash AS hash FROM authors a
-                JOIN entries e ON e.author = a.id
-                WHERE a.workspace = ? AND e.seq = (SELECT MAX(seq) FROM entries WHERE author = a.id)`),
-      hashAt: p('SELECT hash FROM entries WHERE author = ? AND seq = ?'),
-      all: p('SELECT e.data AS data FROM entries e JOIN authors a ON a.id = e.author WHERE a.workspace = ? ORDER BY e.rowid'),
-      readAfter: p('SELECT seq, rowid AS ord, data FROM entries WHERE author = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      insert: p('INSERT INTO runs (author, first_seq, last_seq, hashes, data) VALUES (?, ?, ?, ?, ?)'),
+      lastSeq: p('SELECT MAX(last_seq) AS s FROM runs WHERE author = ?'),
+      heads: p(`SELECT a.key AS author, r.last_seq AS seq, r.hashes AS hashes FROM authors a
+                JOIN runs r ON r.author = a.id
+                WHERE a.workspace = ? AND r.last_seq = (SELECT MAX(last_seq) FROM runs WHERE author = a.id)`),
+      hashAt: p('SELECT first_seq, hashes FROM runs WHERE author = ? AND first_seq <= ? AND last_seq >= ?'),
+      all: p('SELECT r.data AS data FROM runs r JOIN authors a ON a.id = r.author WHERE a.workspace = ? ORDER BY r.rowid'),
+      readAfter: p('SELECT rowid AS ord, first_seq, data FROM runs WHERE author = ? AND last_seq > ? ORDER BY first_seq'),
       putInvite: p('INSERT INTO invites (id, secret, workspace, role, expires, used_by) VALUES (?, ?, ?, ?, ?, ?)'),
       getInvite: p('SELECT id, secret, workspace, role, expires, used_by FROM invites WHERE id = ?'),
       useInvite: p('UPDATE invites SET used_by = ? WHERE id = ? AND used_by IS NULL'),
@@ -87,11 +112,50 @@ export class SqliteStore implements Store {
     return (this.stmt.keys.all(workspace) as { epoch: number; sealed: Uint8Array }[]).map((r) => ({ epoch: r.epoch, sealedKey: r.sealed }));
   }
 
+  /** Last stored seq per author id, so appends are checked to extend their log without a query. */
+  private readonly lastSeqs = new Map<number, number>();
+
+  private lastSeqOf(authorId: number): number {
+    let last = this.lastSeqs.get(authorId);
+    if (last === undefined) {
+      last = (this.stmt.lastSeq.get(authorId) as { s: number | null }).s ?? 0;
+      this.lastSeqs.set(authorId, last);
+    }
+    return last;
+  }
+
   appendEntries(workspace: Uint8Array, rows: EntryRow[]): void {
     if (rows.length === 0) return;
+    const written = new Map<number, number>();
     this.db.exec('BEGIN');
     try {
-      for (const r of rows) this.stmt.insert.run(this.authorId(workspace, r.author, true)!, r.seq, r.hash, r.bytes);
+      let i = 0;
+      while (i < rows.length) {
+        // A run: consecutive rows of one author, at most RUN_MAX.
+        const author = rows[i].author;
+        const id = this.authorId(workspace, author, true)!;
+        const expect = (written.get(id) ?? this.lastSeqOf(id)) + 1;
+        let j = i;
+        let bytes = 0;
+        while (j < rows.length && j - i < RUN_MAX && equalKey(rows[j].author, author)) {
+          if (rows[j].seq !== expect + (j - i)) throw new Error(`entry ${rows[j].seq} does not extend its log (expected seq ${expect + (j - i)})`);
+          bytes += 4 + rows[j].bytes.byteLength;
+          j++;
+        }
+        const hashes = new Uint8Array((j - i) * 32);
+        const data = new Uint8Array(bytes);
+        const view = new DataView(data.buffer);
+        let o = 0;
+        for (let k = i; k < j; k++) {
+          hashes.set(rows[k].hash, (k - i) * 32);
+          view.setUint32(o, rows[k].bytes.byteLength);
+          data.set(rows[k].bytes, o + 4);
+          o += 4 + rows[k].bytes.byteLength;
+        }
+        this.stmt.insert.run(id, rows[i].seq, rows[j - 1].seq, hashes, data);
+        written.set(id, rows[j - 1].seq);
+        i = j;
+      }
       this.db.exec('COMMIT');
     } catch (err) {
       this.db.exec('ROLLBACK');
@@ -99,29 +163,41 @@ export class SqliteStore implements Store {
       this.authorIds.clear();
       throw err;
     }
+    for (const [id, seq] of written) this.lastSeqs.set(id, seq);
   }
 
   heads(workspace: Uint8Array): HeadRow[] {
-    return (this.stmt.heads.all(workspace) as { author: Uint8Array; seq: number; hash: Uint8Array }[])
-      .map((r) => ({ author: new Uint8Array(r.author), seq: r.seq, hash: new Uint8Array(r.hash) }));
+    return (this.stmt.heads.all(workspace) as { author: Uint8Array; seq: number; hashes: Uint8Array }[])
+      .map((r) => ({ author: new Uint8Array(r.author), seq: r.seq, hash: r.hashes.slice(r.hashes.byteLength - 32) }));
   }
 
   hashAt(workspace: Uint8Array, author: Uint8Array, seq: number): Uint8Array | undefined {
     const id = this.authorId(workspace, author, false);
     if (id === undefined) return undefined;
-    const row = this.stmt.hashAt.get(id, seq) as { hash: Uint8Array } | undefined;
-    return row ? new Uint8Array(row.hash) : undefined;
+    const row = this.stmt.hashAt.get(id, seq, seq) as { first_seq: number; hashes: Uint8Array } | undefined;
+    if (!row) return undefined;
+    const at = (seq - row.first_seq) * 32;
+    return row.hashes.slice(at, at + 32);
   }
 
   *allEntries(workspace: Uint8Array): Iterable<Uint8Array> {
-    for (const r of this.stmt.all.iterate(workspace) as Iterable<{ data: Uint8Array }>) yield r.data;
+    for (const r of this.stmt.all.iterate(workspace) as Iterable<{ data: Uint8Array }>) yield* splitRun(r.data);
   }
 
   readAfter(workspace: Uint8Array, author: Uint8Array, afterSeq: number, limit: number): { seq: number; order: number; bytes: Uint8Array }[] {
     const id = this.authorId(workspace, author, false);
     if (id === undefined) return [];
-    return (this.stmt.readAfter.all(id, afterSeq, limit) as { seq: number; ord: number; data: Uint8Array }[])
-      .map((r) => ({ seq: r.seq, order: r.ord, bytes: r.data }));
+    const out: { seq: number; order: number; bytes: Uint8Array }[] = [];
+    for (const r of this.stmt.readAfter.iterate(id, afterSeq) as Iterable<{ ord: number; first_seq: number; data: Uint8Array }>) {
+      let k = 0;
+      for (const bytes of splitRun(r.data)) {
+        const seq = r.first_seq + k;
+        if (seq > afterSeq) out.push({ seq, order: r.ord * RUN_ORDER + k, bytes });
+        k++;
+        if (out.length >= limit) return out;
+      }
+    }
+    return out;
   }
 
   putInvite(i: InviteRow): void { this.stmt.putInvite.run(i.id, i.secret, i.workspace, i.role, i.expires, i.usedBy ?? null); }

@@ -42,6 +42,9 @@ export function storeContract(name: string, open: () => { store: Store; reopen?:
       assert.ok(bobRow.order > after[0].order && bobRow.order < after[1].order, 'order is insertion order across authors');
       assert.deepEqual(store.readAfter(ws, alice, 0, 1).map((r) => r.seq), [1]);
       assert.deepEqual([...store.allEntries(ws)].map((b) => [b[0], b[1]]), [[2, 1], [2, 2], [3, 1], [2, 3]]);
+      // A batch that skips a seq is refused as a whole.
+      assert.throws(() => store.appendEntries(ws, [row(bob, 3)]));
+      assert.equal(store.heads(ws).find((h) => h.author[0] === 3)!.seq, 1);
       // A batch holding a duplicate is refused as a whole.
       assert.throws(() => store.appendEntries(ws, [row(bob, 2), row(alice, 3)]));
       assert.equal(store.heads(ws).find((h) => h.author[0] === 3)!.seq, 1);
