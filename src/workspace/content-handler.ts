@@ -27,6 +27,8 @@ export interface ContentHandler {
   check(plaintext: Uint8Array, author: AuthorInfo): string | undefined;
   /** Applies an accepted, stored entry. */
   apply(ctx: EntryContext, plaintext: Uint8Array): void;
+  /** Optional: runs `fn`, which applies many entries, letting the handler apply them together. */
+  batch?<T>(fn: () => T): T;
   /** Forgets a workspace's state: it is about to be rebuilt from its entries (membership changed retroactively). */
   reset(workspaceHex: string): void;
 }

@@ -2,9 +2,10 @@
 // key epochs; writes our entries; validates, stores and applies entries from others (the sync
 // layer's Replica). Membership verdicts can change when a concurrent control entry arrives late;
 // then the tools' state is rebuilt from the stored entries, so every replica ends the same.
-import { DecodeError, equalBytes, toHex, utf8 } from '../core/bytes.ts';
+import { equalBytes, toHex, utf8 } from '../core/bytes.ts';
 import { CausalIndex, type Vector } from '../core/causal.ts';
-import { checkChain } from '../core/chain.ts';
+// Arrival checks are shared with relays' keyless replicas (src/relay/blind-replica.ts).
+import { authenticateBatch, depsOf, Introductions, refuseOnArrival } from '../core/arrival.ts';
 import { decodeEntry, type Dep, type Entry, EntryKind, ZERO_HASH } from '../core/entry.ts';
 import { MembershipResolver, parseControl, roleOf, type ControlPayload, type MembershipState, type Role } from '../core/membership.ts';
 import type { VersionVector } from '../core/version-vector.ts';
@@ -53,7 +54,7 @@ export class Workspace implements Replica {
   private readonly heads: VersionVector = new Map();
   private readonly keys = new Map<number, Uint8Array>();
   /** Subject key → the add/create/device entries that name it (whatever their verdict). */
-  private readonly introductions = new Map<string, { author: string; seq: number }[]>();
+  private readonly introductions = new Introductions();
   /** Who was sent each epoch's key, by any stored control entry (valid or not): key care uses it. */
   readonly epochRecipients = new Map<number, Set<string>>();
   private maxClock = 0;
@@ -139,7 +140,7 @@ export class Workspace implements Replica {
       stored.push({ e, vv });
     }
     for (const { e } of stored) if (e.kind === EntryKind.control) this.learnKeys(e);
-    for (const { e, vv } of stored) this.applyStored(e, vv);
+    this.inBatch(() => { for (const { e, vv } of stored) this.applyStored(e, vv); });
     this.wasMember = this.isMember(this.selfHex);
   }
 
@@ -257,37 +258,12 @@ export class Workspace implements Replica {
   // ---- receiving ----
 
   ingest(batch: Uint8Array[], _fromKey: Uint8Array): IngestReport {
-    const seen = new Map<string, number>();
-    const entries = batch.map((bytes) => {
-      const e = decodeEntry(bytes);
-      if (!equalBytes(e.workspace, this.id)) throw new DecodeError('entry belongs to another workspace');
-      const hex = hexOf(e.author);
-      if ((seen.get(hex) ?? 0) < e.seq) seen.set(hex, e.seq);
-      return e;
-    });
-    // 1. Authenticate per author: hash chain, one signature per run.
-    const byAuthor = new Map<string, Entry[]>();
-    for (const e of entries) {
-      const hex = hexOf(e.author);
-      let list = byAuthor.get(hex);
-      if (!list) { list = []; byAuthor.set(hex, list); }
-      list.push(e);
-    }
-    const authentic = new Map<Entry, Uint8Array>();
-    let duplicates = 0;
-    const chainRejections: Rejection[] = [];
-    for (const [hex, list] of byAuthor) {
-      const head = this.heads.get(hex) ?? { seq: 0, hash: ZERO_HASH };
-      const r = checkChain(list, head, entryCrypto, (seq) => this.ctx.store.hashAt(this.id, list[0].author, seq));
-      duplicates += r.duplicates;
-      r.accepted.forEach((e, i) => authentic.set(e, r.hashes[i]));
-      if (r.problem) chainRejections.push({ author: hex, seq: r.problem.seq, reason: describe(r.problem.kind) });
-    }
-    const ordered = entries.filter((e) => authentic.has(e)).map((e) => ({ e, hash: authentic.get(e)! }));
-    const report = this.accept(ordered, false);
-    for (const r of chainRejections) this.rejectOnArrival(report, r);
-    report.duplicates += duplicates;
-    report.seen = seen;
+    // 1. Authenticate per author: hash chain, one signature per run (core/arrival.ts).
+    const auth = authenticateBatch(batch, this.id, this.heads, entryCrypto, (author, seq) => this.ctx.store.hashAt(this.id, author, seq));
+    const report = this.accept(auth.ordered, false);
+    for (const r of auth.refused) this.rejectOnArrival(report, r);
+    report.duplicates += auth.duplicates;
+    report.seen = auth.seen;
     return report;
   }
 
@@ -333,7 +309,7 @@ export class Workspace implements Replica {
     for (const { e } of stored) if (e.kind === EntryKind.control && this.learnKeys(e)) learned = true;
     if (learned && this.undecrypted > 0) rebuild = true;
     if (rebuild) this.rebuild();
-    else for (const { e, vv } of stored) this.applyStored(e, vv);
+    else this.inBatch(() => { for (const { e, vv } of stored) this.applyStored(e, vv); });
     if (controls > 0) {
       this.emit({ type: 'members' });
       const member = this.isMember(this.selfHex);
@@ -354,41 +330,14 @@ export class Workspace implements Replica {
   }
 
   private refuseOnArrival(e: Entry, hex: string): string | undefined {
-    for (const d of e.deps) {
-      const dHex = toHex(d.author);
-      if ((this.heads.get(dHex)?.seq ?? 0) < d.seq) return 'depends on entries we do not hold';
-    }
-    let payload: ControlPayload | undefined;
-    if (e.kind === EntryKind.control) {
-      let json: unknown;
-      try { json = JSON.parse(utf8.decode(e.ciphertext)); } catch { json = undefined; }
-      const c = parseControl(json);
-      if (typeof c === 'string') return c;
-      payload = c;
-    }
-    if (payload?.type === 'create') {
-      if (e.seq !== 1 || workspaceIdFor(hex, payload.nonce) !== this.idHex) return 'create does not match the workspace id';
-      return undefined;
-    }
-    // Was the author introduced (added, or is the creator) in the entry's causal past? This never
-    // changes for a given entry, unlike the full verdict.
-    const intros = this.introductions.get(hex);
-    if (!intros) return 'author is not a member';
-    const vv = this.causal.compute(hex, e.seq, depsOf(e));
-    if (!intros.some((i) => i.author === hex ? i.seq <= e.seq : (vv.get(i.author) ?? 0) >= i.seq)) return 'author is not a member';
-    return undefined;
+    return refuseOnArrival(e, hex, { workspaceHex: this.idHex, heads: this.heads, causal: this.causal, introductions: this.introductions, idFor: workspaceIdFor });
   }
 
   /** Feeds a stored control entry to the resolver; true if it is last in T. */
   private recordControl(e: Entry, vv: Vector): boolean {
     const hex = hexOf(e.author);
     const c = parseControl(JSON.parse(utf8.decode(e.ciphertext))) as ControlPayload;
-    const subject = c.type === 'create' ? hex : c.type === 'add' || c.type === 'device' ? c.key : undefined;
-    if (subject) {
-      let list = this.introductions.get(subject);
-      if (!list) { list = []; this.introductions.set(subject, list); }
-      list.push({ author: hex, seq: e.seq });
-    }
+    this.introductions.record(c, hex, e.seq);
     const sent = (epoch: number, to: string) => {
       let set = this.epochRecipients.get(epoch);
       if (!set) { set = new Set(); this.epochRecipients.set(epoch, set); }
@@ -427,10 +376,23 @@ export class Workspace implements Replica {
     for (const h of this.ctx.handlers.values()) h.reset(this.idHex);
     this.invalid.clear();
     this.undecrypted = 0;
-    for (const bytes of this.ctx.store.allEntries(this.id)) {
-      const e = decodeEntry(bytes);
-      this.applyStored(e, this.causal.vectorOf(hexOf(e.author), e.seq));
+    this.inBatch(() => {
+      for (const bytes of this.ctx.store.allEntries(this.id)) {
+        const e = decodeEntry(bytes);
+        this.applyStored(e, this.causal.vectorOf(hexOf(e.author), e.seq));
+      }
+    });
+  }
+
+  /** Runs `fn` inside every handler's batch, so each applies its entries together. */
+  private inBatch(fn: () => void): void {
+    let run = fn;
+    for (const h of this.ctx.handlers.values()) {
+      if (!h.batch) continue;
+      const inner = run;
+      run = () => h.batch!(inner);
     }
+    run();
   }
 
   private authorInfo(hex: string): AuthorInfo {
@@ -490,20 +452,6 @@ function hexOf(key: Uint8Array): string {
   return lastHex;
 }
 
-function depsOf(e: Entry): { author: string; seq: number }[] {
-  return e.deps.length === 0 ? [] : e.deps.map((d) => ({ author: toHex(d.author), seq: d.seq }));
-}
-
 function epochBoxes(keys: Record<string, string>): [number, string][] {
   return Object.entries(keys).map(([k, v]) => [Number(k), v]);
-}
-
-function describe(kind: string): string {
-  switch (kind) {
-    case 'gap': return 'seq gap (missing or reordered entries)';
-    case 'fork': return 'forked log: same seq, different content';
-    case 'broken-chain': return 'prevHash does not match the previous entry';
-    case 'bad-signature': return 'bad signature';
-    default: return kind;
-  }
 }

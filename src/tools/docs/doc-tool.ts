@@ -38,9 +38,40 @@ export class DocTool implements ContentHandler {
     return undefined;
   }
 
+  /**
+   * Applies the updates of a whole batch of entries in one Yjs transaction per document: per
+   * transaction costs (merging, cleanup, events) dominated catch-up when paid per keystroke.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.pending) return fn();
+    const pending = new Map<Y.Doc, { ws: string; docId: string; updates: Uint8Array[] }>();
+    this.pending = pending;
+    try {
+      return fn();
+    } finally {
+      this.pending = undefined;
+      for (const [doc, p] of pending) {
+        doc.transact(() => {
+          for (const u of p.updates) {
+            try { Y.applyUpdate(doc, u, 'remote'); } catch { this.failures++; }
+          }
+        }, 'remote');
+        this.onChange(p.ws, p.docId);
+      }
+    }
+  }
+
+  private pending: Map<Y.Doc, { ws: string; docId: string; updates: Uint8Array[] }> | undefined;
+
   apply(ctx: EntryContext, plain: Uint8Array): void {
     const docIdHex = docIdOf(plain);
     const doc = this.doc(ctx.workspaceHex, docIdHex);
+    if (this.pending) {
+      let p = this.pending.get(doc);
+      if (!p) { p = { ws: ctx.workspaceHex, docId: docIdHex, updates: [] }; this.pending.set(doc, p); }
+      p.updates.push(plain.subarray(DOC_ID_BYTES));
+      return;
+    }
     try {
       Y.applyUpdate(doc, plain.subarray(DOC_ID_BYTES), 'remote');
     } catch {
