@@ -18,6 +18,8 @@ export interface ApiClient {
   readonly file: ApiFile;
   get<T>(path: string, opts?: RequestOptions): Promise<T>;
   post<T>(path: string, body?: unknown, opts?: RequestOptions): Promise<T>;
+  put<T>(path: string, body?: unknown, opts?: RequestOptions): Promise<T>;
+  delete<T>(path: string, opts?: RequestOptions): Promise<T>;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -46,6 +48,8 @@ export function connectApi(home: string): ApiClient {
     file: f,
     get: (path, opts = {}) => call('GET', path, undefined, opts),
     post: (path, body, opts = {}) => call('POST', path, body ?? {}, opts),
+    put: (path, body, opts = {}) => call('PUT', path, body ?? {}, opts),
+    delete: (path, opts = {}) => call('DELETE', path, undefined, opts),
   };
 }
 

@@ -5,12 +5,16 @@ import { Command, CommanderError } from 'commander';
 import { TrellisError } from '../core/errors.ts';
 import { CliError, EXIT_FORBIDDEN, EXIT_OK, EXIT_USAGE } from './cli-error.ts';
 import { registerChat } from './commands/chat.ts';
+import { registerHistory } from './commands/history.ts';
+import { registerFiles } from './commands/files.ts';
 import { registerInit } from './commands/init.ts';
 import { registerInvitations } from './commands/invitations.ts';
 import { registerMembers } from './commands/members.ts';
+import { registerMembership } from './commands/membership.ts';
 import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerStop } from './commands/stop.ts';
+import { registerTools } from './commands/tools.ts';
 import { registerWorkspace } from './commands/workspace.ts';
 
 export function buildProgram(): Command {
@@ -30,7 +34,11 @@ export function buildProgram(): Command {
   registerWorkspace(program);
   registerInvitations(program);
   registerMembers(program);
+  registerMembership(program);
   registerChat(program);
+  registerTools(program);
+  registerHistory(program);
+  registerFiles(program);
 
   forEachCommand(program, (cmd) => {
     cmd.exitOverride((err) => { throw usageError(err, cmd); });

@@ -28,7 +28,10 @@ export type ControlPayload =
   | { type: 'rotate'; epoch: number; keys: EpochKeys }
   | { type: 'share'; key: string; keys: EpochKeys }
   | { type: 'permissions'; table: PermissionTable }
-  | { type: 'device'; key: string; agreementKey: string; nameBox: string; keys: EpochKeys };
+  | { type: 'device'; key: string; agreementKey: string; nameBox: string; keys: EpochKeys }
+  // -- relays (src/relay/): a manager attaches or detaches a relay, named by its signing key --
+  | { type: 'relay'; key: string; addrs: string[] }
+  | { type: 'unrelay'; key: string };
 
 /** Which roles may write each content kind. Control entries are for managers (and self-service). */
 export type PermissionTable = { chat: Role[]; doc: Role[] };
@@ -50,6 +53,15 @@ export interface EpochRecord {
   recipients: Set<string>;
 }
 
+/** A relay attached to the workspace: it stores and forwards entries for members (src/relay/). */
+export interface RelayRecord {
+  keyHex: string;
+  /** Multiaddrs to dial it at, as the attaching manager wrote them. */
+  addrs: string[];
+  /** The manager whose `relay` entry attached it (a relay may honour only some managers). */
+  by: string;
+}
+
 export interface MembershipState {
   creator?: string;
   workspaceNameBox?: string;
@@ -59,6 +71,8 @@ export interface MembershipState {
   /** The epoch writers should use: the last valid rotation in T. */
   currentEpoch: number;
   permissions: PermissionTable;
+  /** Relays attached by valid `relay` entries and not detached since (relay key hex → record). */
+  relays: Map<string, RelayRecord>;
 }
 
 export interface ControlRecord {
@@ -80,6 +94,13 @@ function keysOk(v: unknown, keyIsMember: boolean): v is EpochKeys {
   const entries = Object.entries(v);
   if (entries.length > 100_000) return false;
   return entries.every(([k, b]) => (keyIsMember ? hex(k, 32) : /^(0|[1-9][0-9]{0,9})$/.test(k)) && box(b));
+}
+
+/** Relay addresses: 1–8 multiaddr texts, printable ASCII, so they can be dialled and shown as they are. */
+export const MAX_RELAY_ADDRS = 8;
+function addrsOk(v: unknown): v is string[] {
+  return Array.isArray(v) && v.length >= 1 && v.length <= MAX_RELAY_ADDRS
+    && v.every((a) => typeof a === 'string' && a.length <= 256 && /^\/[\x21-\x7e]+$/.test(a));
 }
 
 function rolesOk(v: unknown): v is Role[] {
@@ -119,13 +140,19 @@ export function parseControl(json: unknown): ControlPayload | string {
     case 'device':
       if (!hex(o.key, 32) || !hex(o.agreementKey, 32) || !box(o.nameBox) || !keysOk(o.keys, false)) return 'malformed device';
       return { type: 'device', key: o.key, agreementKey: o.agreementKey, nameBox: o.nameBox, keys: o.keys };
+    case 'relay':
+      if (!hex(o.key, 32) || !addrsOk(o.addrs)) return 'malformed relay';
+      return { type: 'relay', key: o.key, addrs: [...o.addrs] };
+    case 'unrelay':
+      if (!hex(o.key, 32)) return 'malformed unrelay';
+      return { type: 'unrelay', key: o.key };
     default:
       return 'unknown control type';
   }
 }
 
 export function emptyState(): MembershipState {
-  return { members: new Map(), removed: new Set(), epochs: new Map(), currentEpoch: 0, permissions: DEFAULT_PERMISSIONS };
+  return { members: new Map(), removed: new Set(), epochs: new Map(), currentEpoch: 0, permissions: DEFAULT_PERMISSIONS, relays: new Map() };
 }
 
 function cloneState(s: MembershipState): MembershipState {
@@ -137,6 +164,7 @@ function cloneState(s: MembershipState): MembershipState {
     epochs: new Map([...s.epochs].map(([k, e]) => [k, { epoch: e.epoch, recipients: new Set(e.recipients) }])),
     currentEpoch: s.currentEpoch,
     permissions: s.permissions,
+    relays: new Map([...s.relays].map(([k, r]) => [k, { ...r, addrs: [...r.addrs] }])),
   };
 }
 
@@ -199,6 +227,13 @@ function refuseControl(s: MembershipState, r: ControlRecord, workspaceHex: strin
       if (isDevice) return 'a device may not add devices';
       if (s.members.has(p.key)) return 'already a member';
       return undefined;
+    case 'relay':
+      if (!manager) return `a ${role} may not attach relays`;
+      return undefined;
+    case 'unrelay':
+      if (!manager) return `a ${role} may not detach relays`;
+      if (!s.relays.has(p.key)) return 'no such relay';
+      return undefined;
   }
 }
 
@@ -239,6 +274,9 @@ function applyControl(s: MembershipState, r: ControlRecord): void {
       for (const e of Object.keys(p.keys)) s.epochs.get(Number(e))?.recipients.add(p.key);
       return;
     case 'permissions': s.permissions = p.table; return;
+    // Attaching an attached relay again replaces its addresses.
+    case 'relay': s.relays.set(p.key, { keyHex: p.key, addrs: [...p.addrs], by: r.author }); return;
+    case 'unrelay': s.relays.delete(p.key); return;
   }
 }
 
@@ -363,18 +401,27 @@ export class MembershipResolver {
 
   /** Why a content entry of `kind` by `author` at `seq` with causal past `vv` is not permitted, or undefined. */
   refuseContent(author: string, seq: number, vv: Vector, kind: number): string | undefined {
-    this.resolve();
     const col = column(kind);
     if (!col) return `entry kind ${kind} is not content`;
-    let covered = true;
-    for (const [a, s] of this.frontier) {
-      if (!(a === author ? s <= seq : (vv.get(a) ?? 0) >= s)) { covered = false; break; }
-    }
-    const state = covered ? this.final : this.stateFor(this.valid, author, seq, vv, this.valid);
+    const state = this.contentState(author, seq, vv);
     const role = roleOf(state, author);
     if (role === undefined) return state.removed.has(author) ? 'author was removed' : 'author is not a member';
     if (!state.permissions[col].includes(role)) return `a ${role} may not write ${col} entries`;
     return undefined;
+  }
+
+  /**
+   * The state a content entry of (author, seq, vv) is judged in (rule 3): the valid control entries
+   * in its causal past plus every valid one that targets its author and did not see it. Relays use
+   * it to refuse entries from authors who are not members there (src/relay/blind-replica.ts).
+   */
+  contentState(author: string, seq: number, vv: Vector): MembershipState {
+    this.resolve();
+    let covered = true;
+    for (const [a, s] of this.frontier) {
+      if (!(a === author ? s <= seq : (vv.get(a) ?? 0) >= s)) { covered = false; break; }
+    }
+    return covered ? this.final : this.stateFor(this.valid, author, seq, vv, this.valid);
   }
 
   /** A copy of the final state, for callers that must not see later changes. */

@@ -1,6 +1,7 @@
 // The part of Peer the API serves. Naming it lets the HTTP layer be tested with a stand-in and
 // shows, in one place, everything the daemon exposes.
 import type { Peer } from '../peer.ts';
+import type { DocAccess } from '../tools/doc-access.ts';
 
 export type ApiPeer = Pick<Peer,
   | 'status'
@@ -12,4 +13,16 @@ export type ApiPeer = Pick<Peer,
   | 'members'
   | 'sendChat'
   | 'chatLog'
-  | 'on'>;
+  | 'setRole'
+  | 'removeMember'
+  | 'leave'
+  | 'audit'
+  | 'permissions'
+  | 'setPermissions'
+  | 'epochs'
+  | 'setPresence'
+  | 'on'>
+  // Optional, so stand-ins for HTTP tests need not implement the files tool (its routes answer 503 without it).
+  & Partial<Pick<Peer, 'files'>>
+  // Documents for the tools (routes/tools.ts); optional for the same reason (those routes answer 503).
+  & Partial<DocAccess>;

@@ -3,15 +3,18 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TrellisError } from '../core/errors.ts';
-import { accessPolicy, checkAccess, newToken } from './access.ts';
+import { accessPolicy, checkAccess, newToken, type AccessPolicy } from './access.ts';
 import { DEFAULT_API_PORT, loopbackBindHost, urlHost } from './api-address.ts';
 import { removeApiFile, writeApiFile } from './api-file.ts';
 import type { ApiPeer } from './api-peer.ts';
+import { docSocket } from './doc-socket.ts';
 import { eventsSocket } from './events-socket.ts';
 import { errorResponse } from './http-errors.ts';
 import { readJsonBody, sendJson } from './http-io.ts';
-import { Router } from './router.ts';
+import { Router, type Route } from './router.ts';
 import { apiRoutes } from './routes/index.ts';
+import { Sessions, SESSION_PATH } from './session.ts';
+import { DEFAULT_WEB_ROOT, webFiles } from './static.ts';
 
 export interface ApiServerOptions {
   peer: ApiPeer;
@@ -25,6 +28,10 @@ export interface ApiServerOptions {
   log?: (line: string) => void;
   /** Called (once, after the response went out) when a client asks POST /api/shutdown. Default: close(). */
   onShutdown?: () => void;
+  /** Routes beside the standard ones (the daemon's onboarding routes). */
+  extraRoutes?: readonly Route[];
+  /** The built web UI served on every path outside /api; default web/dist. */
+  webRoot?: string;
 }
 
 export interface ApiServer {
@@ -42,20 +49,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const bindHost = loopbackBindHost(opts.host ?? '127.0.0.1');
   const token = newToken();
-  const router = new Router(apiRoutes);
+  const router = new Router([...apiRoutes, ...(opts.extraRoutes ?? [])]);
   const server = createServer();
 
   // Listen first: only then is the port known, and the Host/Origin policy depends on it.
   await listen(server, bindHost, opts.port ?? DEFAULT_API_PORT);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(bindHost)}:${port}`;
-  const policy = accessPolicy(urlHost(bindHost), port, token);
+  const sessions = new Sessions(port);
+  const policy: AccessPolicy = { ...accessPolicy(urlHost(bindHost), port, token), sessions };
   const events = eventsSocket(peer, policy, log);
+  const docs = docSocket(peer, policy, log);
+  const web = webFiles(opts.webRoot ?? DEFAULT_WEB_ROOT, policy);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       events.close();
+      docs.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
@@ -79,18 +90,27 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    events.handleUpgrade(req, socket, head);
+    if (!docs.handleUpgrade(req, socket, head, pathOf(req))) events.handleUpgrade(req, socket, head);
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const path = pathOf(req);
     try {
+      // Everything outside /api is the web UI, served without the token (static.ts).
+      if (path !== '/api' && !path.startsWith('/api/')) {
+        await web.serve(req, res, path);
+        return;
+      }
       const denial = checkAccess(req, policy);
       if (denial !== undefined) {
         log(`api: ${method} ${path} refused (${denial.status})`);
         sendJson(res, denial.status, { error: { code: denial.status === 401 ? 'unauthorized' : 'forbidden', message: denial.message } },
           denial.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+        return;
+      }
+      if (path === SESSION_PATH) {
+        sessions.answer(req, res);
         return;
       }
       const { route, params } = router.match(method, path);

@@ -1,8 +1,12 @@
 // The Tool interface: what every tool type (notes, tasks, calendar, discussion, …) declares so the
-// daemon and the CLI can serve it without knowing it. A tool is one folder under src/tools/ plus one
-// line in registry/tool-types.ts. Layering keeps tools below the daemon and the CLI, so a tool
-// describes its routes and commands here in its own terms; src/daemon/routes/tools.ts mounts the
-// routes and src/cli/commands/tools.ts registers the commands, both for every listed tool.
+// daemon and the CLI can serve it without knowing it. Adding a tool is adding one folder under
+// src/tools/ and one line in each of registry/tool-types.ts (daemon) and registry/tool-infos.ts
+// (CLI). Layering keeps tools below the daemon and the CLI, so a tool describes its routes and
+// commands here in its own terms; src/daemon/routes/tools.ts mounts the routes and
+// src/cli/commands/tools.ts registers the commands, for every listed tool.
+//
+// A tool folder holds `<tool>-cli.ts` (its ToolInfo: commands), `<tool>-tool.ts` (the Tool: the
+// document operations and routes) and whatever they share.
 //
 // Each instance of a tool is one Yjs document whose id is the instance id (16 bytes, 32 hex); the
 // workspace's tool list (registry/tool-list.ts) maps instance ids to {type, name}. Tools change
@@ -98,13 +102,20 @@ export interface ToolCommand {
   run(cli: ToolCli, args: readonly (string | string[] | undefined)[], opts: Record<string, unknown>): Promise<void>;
 }
 
-export interface Tool {
+/**
+ * What the CLI needs of a tool. Kept apart (a tool's `*-cli.ts`, importing neither Yjs nor zod) so
+ * every `trellis` command starts without loading them.
+ */
+export interface ToolInfo {
   /** Type name, e.g. 'notes'; also the CLI command group. */
   readonly type: string;
   /** One line for `trellis tool add --help` and the CLI group. */
   readonly description: string;
+  readonly commands: readonly ToolCommand[];
+}
+
+export interface Tool extends ToolInfo {
   /** Adds a new instance to the workspace's tool list (managers only) and prepares its document. */
   create(access: DocAccess, ws: string, name: string): ToolInstance;
   readonly routes: readonly ToolRoute[];
-  readonly commands: readonly ToolCommand[];
 }

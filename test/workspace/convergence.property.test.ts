@@ -19,6 +19,8 @@ import { Workspace } from '../../src/workspace/workspace.ts';
 
 const DOC = 'ab'.repeat(16);
 const ROLES: Role[] = ['manager', 'participant', 'guest'];
+/** Relay keys the schedules attach and detach (relays are not replicas here: only their state matters). */
+const RELAYS = ['1a'.repeat(32), '2b'.repeat(32)];
 
 interface Replica { hex: string; agreementHex: string; ws: Workspace; chat: ChatTool; docs: DocTool }
 
@@ -67,6 +69,8 @@ type Op =
   | { t: 'role'; r: number; target: number; role: number }
   | { t: 'rotate'; r: number }
   | { t: 'leave'; r: number }
+  | { t: 'relay'; r: number; k: number; port: number }
+  | { t: 'unrelay'; r: number; k: number }
   | { t: 'sync'; a: number; b: number };
 
 const opArb = (n: number): fc.Arbitrary<Op> => {
@@ -79,6 +83,8 @@ const opArb = (n: number): fc.Arbitrary<Op> => {
     { weight: 3, arbitrary: fc.record({ t: fc.constant('role' as const), r, target: r, role: fc.integer({ min: 0, max: 2 }) }) },
     { weight: 2, arbitrary: fc.record({ t: fc.constant('rotate' as const), r }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('leave' as const), r }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('relay' as const), r, k: fc.integer({ min: 0, max: 1 }), port: fc.integer({ min: 1, max: 3 }) }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('unrelay' as const), r, k: fc.integer({ min: 0, max: 1 }) }) },
     { weight: 15, arbitrary: fc.record({ t: fc.constant('sync' as const), a: r, b: r }) },
   );
 };
@@ -118,12 +124,14 @@ function run(n: number, seed: number, roles: number[], ops: Op[]): Replica[] {
         case 'role': rs[op.r].ws.appendControl({ type: 'role', key: rs[op.target].hex, role: ROLES[op.role] }); break;
         case 'rotate': { const { epoch, keys } = newEpoch(rs[op.r].ws); rs[op.r].ws.appendControl({ type: 'rotate', epoch, keys }); break; }
         case 'leave': rs[op.r].ws.appendControl({ type: 'remove', key: rs[op.r].hex }); break;
+        case 'relay': rs[op.r].ws.appendControl({ type: 'relay', key: RELAYS[op.k], addrs: [`/ip4/127.0.0.1/tcp/${op.port}`] }); break;
+        case 'unrelay': rs[op.r].ws.appendControl({ type: 'unrelay', key: RELAYS[op.k] }); break;
         case 'sync': if (op.a !== op.b) deliver(rs[op.a], rs[op.b]); break;
       }
     } catch (err) {
       const msg = (err as Error).message;
       // Only permission-style refusals are expected here; anything else is a bug.
-      if (!/not a member|may not|may only|no such member|already a member|removed|no key|first key|epoch id/.test(msg)) throw err;
+      if (!/not a member|may not|may only|no such member|no such relay|already a member|removed|no key|first key|epoch id/.test(msg)) throw err;
     }
   }
   // Full sync, then key care by managers (as peers do), then full sync again.
@@ -151,6 +159,7 @@ function view(r: Replica) {
     members: [...s.members.entries()].map(([k, m]) => `${k.slice(0, 8)}:${m.role}`).sort(),
     epoch: s.currentEpoch,
     epochs: [...s.epochs.keys()].sort(),
+    relays: [...s.relays.values()].map((x) => `${x.keyHex.slice(0, 8)}:${x.addrs.join(',')}:${x.by.slice(0, 8)}`).sort(),
   };
 }
 
@@ -159,6 +168,7 @@ export { run, view };
 test('random schedules over 3-5 replicas converge on membership, roles, key epoch and tool state', { timeout: 600_000 }, () => {
   let schedules = 0;
   let withRemovals = 0;
+  let withRelays = 0;
   fc.assert(fc.property(
     fc.integer({ min: 3, max: 5 }).chain((n) => fc.tuple(
       fc.constant(n),
@@ -173,6 +183,7 @@ test('random schedules over 3-5 replicas converge on membership, roles, key epoc
       // Control entries are public: every replica, members or not, computes the same membership.
       for (const v of views) assert.deepEqual(v, views[0]);
       if (rs[0].ws.state.removed.size > 0) withRemovals++;
+      if (rs[0].ws.state.relays.size > 0) withRelays++;
       if (process.env.TRELLIS_PROP_STATS) {
         const entries = [...rs[0].ws.vector().values()].reduce((a, h) => a + h.seq, 0);
         console.log(`n=${n} ops=${ops.length} members=${rs[0].ws.state.members.size} removed=${rs[0].ws.state.removed.size} epochs=${rs[0].ws.state.epochs.size} entries=${entries} chat=${rs[0].chat.log(rs[0].ws.idHex).length} invalid=${rs[0].ws.audit().length}`);
@@ -207,4 +218,5 @@ test('random schedules over 3-5 replicas converge on membership, roles, key epoc
   });
   assert.ok(schedules >= 1000);
   assert.ok(withRemovals > 50, `schedules with removals: ${withRemovals}`);
+  assert.ok(withRelays > 50, `schedules with relays attached at the end: ${withRelays}`);
 });

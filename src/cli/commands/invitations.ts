@@ -15,7 +15,7 @@ export function registerInvitations(program: Command): void {
   program.command('invite')
     .description('print an invitation code for a workspace (give it to the person you invite)')
     .argument('<ws>', 'workspace id or name')
-    .addOption(new Option('--role <role>', 'role of the new member').choices(ROLES).default('participant'))
+    .addOption(new Option('--role <role>', 'role of the new member, or device: another device of yours').choices([...ROLES, 'device']).default('participant'))
     .option('--expires <duration>', 'how long the code stays valid, e.g. 30m, 12h, 7d', '7d')
     .option('--json', 'machine-readable output')
     .action(async (ws: string, opts: { role: string; expires: string; json?: boolean }, cmd: Command) => {

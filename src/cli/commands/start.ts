@@ -1,9 +1,13 @@
 // `trellis start`: runs the daemon in the foreground: the Peer (libp2p node, store, sync) and the
 // local API in front of it. stdout carries exactly the lines tests and scripts parse:
 //   api http://127.0.0.1:PORT
+//   web http://127.0.0.1:PORT/#token=TOKEN   (open it once; the page trades the token for a cookie)
 //   peer <peerId>
 //   listen <multiaddr>          (one per address)
-// Everything else (log lines) goes to stderr.
+// Everything else (log lines) goes to stderr; the token never goes there.
+// Without an identity and without --name, the daemon starts in onboarding mode: the API and the
+// web UI run, the page asks for a display name (POST /api/identity), and only then are the
+// identity created and the peer started; the `peer` and `listen` lines follow at that moment.
 import { Option, type Command } from 'commander';
 import { DEFAULT_API_PORT, parseApiAddress } from '../../daemon/api-address.ts';
 import { readApiFile, isProcessAlive } from '../../daemon/api-file.ts';
@@ -52,11 +56,11 @@ async function runDaemon(home: string, opts: StartOptions): Promise<void> {
 
   // Lazy imports: libsodium, SQLite and libp2p load only for the daemon, not for thin clients.
   const { createIdentity, hasIdentity } = await import('../../store/identity-file.ts');
-  if (!hasIdentity(home)) {
-    if (opts.name === undefined) {
-      throw new CliError(EXIT_USAGE, `no identity in ${home}: pass --name NAME to create one, or run \`trellis init --name NAME\` first`);
-    }
-    createIdentity(home, opts.name);
+  const onboarding = !hasIdentity(home) && opts.name === undefined;
+  if (onboarding) {
+    log(`no identity in ${home} yet: choose a name in the web UI (or stop and pass --name NAME)`);
+  } else if (!hasIdentity(home)) {
+    createIdentity(home, opts.name!);
     log(`created a new identity in ${home}`);
   } else if (opts.name !== undefined) {
     log('an identity exists already; --name is ignored');
@@ -64,14 +68,27 @@ async function runDaemon(home: string, opts: StartOptions): Promise<void> {
 
   const { Peer } = await import('../../peer.ts');
   const { startApiServer } = await import('../../daemon/api-server.ts');
+  const { PeerSlot } = await import('../../daemon/peer-slot.ts');
+  const { identityRoutes } = await import('../../daemon/onboarding.ts');
 
-  const peer = await Peer.start({
-    home,
-    listen: opts.listen.length > 0 ? opts.listen : undefined,
-    bootstrap: opts.bootstrap,
-    mdns: opts.mdns,
-    log,
-  });
+  const slot = new PeerSlot();
+  let peer: Awaited<ReturnType<typeof Peer.start>> | undefined;
+  const startPeer = async (): Promise<void> => {
+    peer = await Peer.start({
+      home,
+      listen: opts.listen.length > 0 ? opts.listen : undefined,
+      bootstrap: opts.bootstrap,
+      mdns: opts.mdns,
+      log,
+    });
+    slot.set(peer);
+  };
+  const printPeer = (): void => {
+    const status = peer!.status();
+    printLine(`peer ${status.peerId}`);
+    for (const addr of status.addrs) printLine(`listen ${addr}`);
+  };
+  if (!onboarding) await startPeer();
 
   let shuttingDown = false;
   let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
@@ -87,15 +104,31 @@ async function runDaemon(home: string, opts: StartOptions): Promise<void> {
     let code = 0;
     // Each step runs even if the one before failed: api.json must not outlive the daemon.
     try { await server?.close(); } catch (err) { code = 1; log(`closing the API failed: ${(err as Error).message}`); }
-    try { await peer.stop(); } catch (err) { code = 1; log(`stopping the peer failed: ${(err as Error).message}`); }
+    try { await peer?.stop(); } catch (err) { code = 1; log(`stopping the peer failed: ${(err as Error).message}`); }
     log('stopped');
     process.exit(code);
   };
 
+  const createFromUi = async (name: string): Promise<void> => {
+    createIdentity(home, name);
+    log(`created a new identity in ${home}`);
+    try {
+      await startPeer();
+    } catch (err) {
+      // The identity is saved; a restart picks it up. Running on without a peer would help no one.
+      log(`the peer did not start: ${(err as Error).message.split('\n')[0]}`);
+      void shutdown('the peer did not start').finally(() => process.exit(1));
+      throw err;
+    }
+    printPeer();
+  };
   try {
-    server = await startApiServer({ peer, home, host: api.host, port: api.port, log, onShutdown: () => void shutdown('asked through the API') });
+    server = await startApiServer({
+      peer: slot.api, home, host: api.host, port: api.port, log, onShutdown: () => void shutdown('asked through the API'),
+      extraRoutes: identityRoutes({ name: () => peer?.identity.name, create: createFromUi }),
+    });
   } catch (err) {
-    await peer.stop().catch(() => undefined);
+    await peer?.stop().catch(() => undefined);
     throw err;
   }
 
@@ -116,10 +149,10 @@ async function runDaemon(home: string, opts: StartOptions): Promise<void> {
     log(`unhandled rejection (a bug; the daemon keeps running): ${e.name}: ${e.message.split('\n')[0]}`);
   });
 
-  const status = peer.status();
   printLine(`api ${server.url}`);
-  printLine(`peer ${status.peerId}`);
-  for (const addr of status.addrs) printLine(`listen ${addr}`);
+  // In the fragment, which browsers never send: the token reaches no server log and no Referer.
+  printLine(`web ${server.url}/#token=${server.token}`);
+  if (peer !== undefined) printPeer();
 
   // Run until shutdown() exits the process.
   await new Promise<never>(() => undefined);

@@ -2,9 +2,14 @@
 import type { Route } from '../router.ts';
 import { chatRoutes } from './chat.ts';
 import { controlRoutes } from './control.ts';
+import { historyRoutes } from './history.ts';
+import { fileRoutes } from './files.ts';
 import { invitationRoutes } from './invitations.ts';
 import { memberRoutes } from './members.ts';
+import { membershipRoutes } from './membership.ts';
+import { presenceRoutes } from './presence.ts';
 import { statusRoutes } from './status.ts';
+import { toolRoutes } from './tools.ts';
 import { workspaceRoutes } from './workspaces.ts';
 
 export const apiRoutes: readonly Route[] = [
@@ -12,6 +17,11 @@ export const apiRoutes: readonly Route[] = [
   ...workspaceRoutes,
   ...invitationRoutes,
   ...memberRoutes,
+  ...membershipRoutes,
   ...chatRoutes,
+  ...presenceRoutes,
   ...controlRoutes,
+  ...toolRoutes,
+  ...historyRoutes,
+  ...fileRoutes,
 ];

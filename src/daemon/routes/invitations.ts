@@ -8,7 +8,8 @@ const MAX_EXPIRY_MS = 365 * 24 * 3600 * 1000;
 const MAX_CODE_CHARS = 8192;
 
 const CreateInvite = z.object({
-  role: z.enum(ROLES as readonly ['manager', 'participant', 'guest']).optional(),
+  // 'device': a second device of the inviter's own identity (it acts as the same member).
+  role: z.enum(ROLES as readonly ['manager', 'participant', 'guest']).or(z.literal('device')).optional(),
   expiresInMs: z.number().int().positive().max(MAX_EXPIRY_MS, 'must be at most 365 days').optional(),
 });
 

@@ -18,7 +18,7 @@ export function dateExists(y: number, mo: number, d: number): boolean {
 }
 
 // Date, then T, hours and minutes, optional seconds and fraction, then Z or an offset.
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
 /** Ms since 1970 of an ISO 8601 time with a zone (Z or ±hh:mm), or TrellisError. */
 export function parseTime(label: string, value: string): number {
@@ -27,8 +27,8 @@ export function parseTime(label: string, value: string): number {
   if (!m) throw bad();
   const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
   if (!dateExists(y, mo, d) || h > 23 || mi > 59 || s > 59) throw bad();
-  let ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  const zone = m[7].toUpperCase();
+  let ms = Date.UTC(y, mo - 1, d, h, mi, s) + Math.floor(Number(`0.${m[7] ?? '0'}`) * 1000);
+  const zone = m[8].toUpperCase();
   if (zone !== 'Z') {
     const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
     const offset = (Number(z[2]) * 60 + Number(z[3])) * 60_000;

@@ -28,13 +28,19 @@ interface FileState {
   done: boolean;
 }
 
+/** Decryption buffers kept for reuse: enough for the writes in flight at once. */
+const SPARE_BUFFERS = 8;
+
 export class Assembler {
   private readonly files: FileState[];
   private readonly positions = new Map<string, { file: FileState; index: number }[]>();
   private readonly onBytes: (n: number) => void;
+  private readonly bufferBytes: number;
+  private readonly spare: Uint8Array[] = [];
 
   constructor(targets: AssemblyTarget[], onBytes: (n: number) => void) {
     this.onBytes = onBytes;
+    this.bufferBytes = Math.max(0, ...targets.map((t) => t.version.chunkSize));
     this.files = targets.map((target) => ({
       target, key: fromHex(target.version.fileKey), left: target.chunks.length, part: target.path + PART_SUFFIX, done: false,
     }));
@@ -63,27 +69,35 @@ export class Assembler {
    */
   async write(hash: string, sealed: Uint8Array): Promise<boolean> {
     const places = this.positions.get(hash) ?? [];
-    const plains: Uint8Array[] = [];
-    for (const { file, index } of places) {
-      const v = file.target.version;
-      const plain = openChunk(sealed, file.key, index, v.chunkCount);
-      const expected = index === v.chunkCount - 1 ? v.size - index * v.chunkSize : v.chunkSize;
-      if (plain === null || plain.byteLength !== expected) return false;
-      plains.push(plain);
-    }
-    for (let i = 0; i < places.length; i++) {
-      const { file, index } = places[i];
-      const fh = await this.handle(file);
-      const plain = plains[i];
-      let o = 0;
-      while (o < plain.byteLength) {
-        const { bytesWritten } = await fh.write(plain, o, plain.byteLength - o, index * file.target.version.chunkSize + o);
-        o += bytesWritten;
+    const buffers: Uint8Array[] = [];
+    try {
+      const plains: Uint8Array[] = [];
+      for (const { file, index } of places) {
+        const v = file.target.version;
+        const buffer = this.spare.pop() ?? new Uint8Array(this.bufferBytes);
+        buffers.push(buffer);
+        const plain = openChunk(sealed, file.key, index, v.chunkCount, buffer);
+        const expected = index === v.chunkCount - 1 ? v.size - index * v.chunkSize : v.chunkSize;
+        if (plain === null || plain.byteLength !== expected) return false;
+        plains.push(plain);
       }
-      this.onBytes(plain.byteLength);
-      if (--file.left === 0) await this.finish(file);
+      for (let i = 0; i < places.length; i++) {
+        const { file, index } = places[i];
+        const fh = await this.handle(file);
+        const plain = plains[i];
+        let o = 0;
+        while (o < plain.byteLength) {
+          const { bytesWritten } = await fh.write(plain, o, plain.byteLength - o, index * file.target.version.chunkSize + o);
+          o += bytesWritten;
+        }
+        this.onBytes(plain.byteLength);
+        if (--file.left === 0) await this.finish(file);
+      }
+      return true;
+    } finally {
+      // Written (or failed) by now: nothing refers to them any more.
+      for (const b of buffers) if (this.spare.length < SPARE_BUFFERS) this.spare.push(b);
     }
-    return true;
   }
 
   private handle(file: FileState): Promise<FileHandle> {

@@ -1,10 +1,10 @@
 // `add`'s side of a file: reads a local file once, in 256 KiB pieces, seals each piece with a fresh
-// file key and stores it under its hash. Never holds more than two chunks: the next piece is read
+// file key and stores it under its hash. Holds three chunk buffers, reused: the next piece is read
 // and sealed while the previous one is being written.
 import { open } from 'node:fs/promises';
 import { toHex } from '../../core/bytes.ts';
 import { TrellisError } from '../../core/errors.ts';
-import { newFileKey, sealChunk, sha256Hex } from '../../crypto/stream-seal.ts';
+import { CHUNK_OVERHEAD, newFileKey, sealChunk, sha256Hex } from '../../crypto/stream-seal.ts';
 import type { ChunkStore } from './chunk-store.ts';
 
 /** Plaintext bytes per chunk. */
@@ -18,7 +18,7 @@ export interface SealedFile {
 }
 
 export interface SealOptions {
-  /** Make each chunk durable before going on (chunks of an add have no other copy yet). */
+  /** Make the chunks durable before returning (chunks of an add have no other copy yet). */
   sync: boolean;
   signal?: AbortSignal;
   chunkSize?: number;
@@ -33,6 +33,7 @@ export async function sealFile(path: string, store: ChunkStore, onBytes: (n: num
     const key = newFileKey();
     const chunks: string[] = [];
     const buf = Buffer.allocUnsafe(chunkSize);
+    const out = [Buffer.allocUnsafe(chunkSize + CHUNK_OVERHEAD), Buffer.allocUnsafe(chunkSize + CHUNK_OVERHEAD)];
     let pending: Promise<void> | undefined;
     for (let i = 0; i < count; i++) {
       if (opts.signal?.aborted) throw new TrellisError('unavailable', 'adding was cancelled');
@@ -44,13 +45,15 @@ export async function sealFile(path: string, store: ChunkStore, onBytes: (n: num
         got += bytesRead;
       }
       if (got !== want) throw new TrellisError('conflict', `${path} shrank while it was being added: add it again once it is complete`);
-      const sealed = sealChunk(buf.subarray(0, want), key, i, count);
+      // Sealed into the buffer that the write before the pending one used: that write is done.
+      const sealed = sealChunk(buf.subarray(0, want), key, i, count, out[i % 2]);
       const hash = sha256Hex(sealed);
       chunks.push(hash);
       await pending;
-      pending = store.write(hash, sealed, { sync: opts.sync }).then(() => onBytes(want));
+      pending = store.write(hash, sealed).then(() => onBytes(want));
     }
     await pending;
+    if (opts.sync) await store.syncMany(chunks);
     // A file that grew while being read would be stored cut short without a word: say so instead.
     if ((await fh.stat()).size !== size) throw new TrellisError('conflict', `${path} changed size while it was being added: add it again once it is complete`);
     return { size, chunkSize, fileKey: toHex(key), chunks };

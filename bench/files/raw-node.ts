@@ -1,0 +1,51 @@
+// A bare libp2p node (the same TCP + Noise + Yamux stack as a Trellis peer, src/net/libp2p-node.ts)
+// for the baseline: the receiver counts bytes of one stream; the sender pushes `bytes` through it
+// in 256 KiB writes, awaiting each (the same back-pressure a chunk server gets).
+import { signingKeyPair } from '../../src/crypto/sodium.ts';
+import { createNetNode, type NetNode } from '../../src/net/libp2p-node.ts';
+import { send, serve } from './ipc.ts';
+
+const PROTOCOL = '/trellis-bench/raw/1.0.0';
+const PIECE = 256 * 1024;
+let node: NetNode | undefined;
+
+serve(async (m) => {
+  switch (m.type) {
+    case 'listen': {
+      node = await createNetNode({ signingSecretKey: signingKeyPair().secretKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, log: () => {} });
+      await node.handle(PROTOCOL, (stream) => {
+        void (async () => {
+          let n = 0;
+          const cpu = process.cpuUsage();
+          for await (const c of stream) n += c.byteLength;
+          const used = process.cpuUsage(cpu);
+          await send({ type: 'received', bytes: n, cpuMs: (used.user + used.system) / 1000 });
+        })();
+      });
+      await send({ type: 'listening', addr: node.addrs()[0] });
+      break;
+    }
+    case 'dial': {
+      node ??= await createNetNode({ signingSecretKey: signingKeyPair().secretKey, listen: [], bootstrap: [], mdns: false, log: () => {} });
+      await node.dial(String(m.addr));
+      await send({ type: 'dialled' });
+      break;
+    }
+    case 'push': {
+      if (!node) throw new Error('dial first');
+      const cpu = process.cpuUsage();
+      const { stream } = await node.openStream(String(m.addr), PROTOCOL);
+      const total = Number(m.bytes);
+      // Fresh buffers: the stream references what it is given until the muxer has sent it.
+      for (let sent = 0; sent < total; sent += PIECE) await stream.write(Buffer.allocUnsafe(Math.min(PIECE, total - sent)));
+      await stream.close();
+      const used = process.cpuUsage(cpu);
+      await send({ type: 'pushed', cpuMs: (used.user + used.system) / 1000 });
+      break;
+    }
+    case 'stop':
+      await node?.stop();
+      break;
+    default: throw new Error(`unknown command ${m.type}`);
+  }
+});

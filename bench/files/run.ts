@@ -1,0 +1,173 @@
+// The files benchmark (issue 5): throughput of a file transfer between two Trellis peers on
+// loopback (two processes: `get` on B of a file added on A: request, verify, store, decrypt,
+// write), side by side in the same run with a raw libp2p stream pushing the same number of bytes
+// between two bare libp2p nodes (two processes, the same TCP + Noise + Yamux stack). Target: Trellis
+// at ≥ 70% of raw.
+//
+// Usage: node bench/files/run.ts [--mib N] [--runs N] [--no-results] [--keep]
+//   --mib N       file size in MiB, default 1024 (1 GiB); other sizes are not written to RESULTS.md
+//   --runs N      measured pairs (raw, then Trellis), default 3; the median is reported
+//   --no-results  print only, do not append to bench/RESULTS.md
+//   --keep        keep the temporary directory
+//   --profile DIR write CPU profiles of A and B during each get to DIR (a-N.cpuprofile, b-N.cpuprofile)
+import { createHash } from 'node:crypto';
+import { appendFileSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Child } from './ipc.ts';
+import { writePrngFile } from './prng-file.ts';
+
+const MiB = 1024 * 1024;
+const MINUTE = 60_000;
+const RESULTS = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
+
+interface Options { mib: number; runs: number; results: boolean; keep: boolean; profile?: string }
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { mib: 1024, runs: 3, results: true, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = (): number => {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} needs a positive integer`);
+      return n;
+    };
+    if (a === '--mib') o.mib = num();
+    else if (a === '--runs') o.runs = num();
+    else if (a === '--no-results') o.results = false;
+    else if (a === '--keep') o.keep = true;
+    else if (a === '--profile') { o.profile = argv[++i]; if (!o.profile) throw new Error('--profile needs a directory'); }
+    else throw new Error(`unknown argument ${a} (see the usage at the top of bench/files/run.ts)`);
+  }
+  return o;
+}
+
+const say = (line: string): void => { process.stdout.write(line + '\n'); };
+const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
+/** CPU seconds of sender and receiver. */
+const cpu = ([s, r]: [number, number]): string => `${(s / 1000).toFixed(1)} s + ${(r / 1000).toFixed(1)} s`;
+const median = (xs: number[]): number => { const a = [...xs].sort((x, y) => x - y); const m = a.length >> 1; return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2; };
+
+function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path, { highWaterMark: MiB }).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
+  });
+}
+
+function machine(): string {
+  let model = cpus()[0]?.model ?? 'unknown';
+  try { model = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].trim() ?? model; } catch { /* not Linux */ }
+  let nproc = String(cpus().length);
+  try { nproc = execFileSync('nproc', { encoding: 'utf8' }).trim(); } catch { /* keep os.cpus() */ }
+  let commit = 'unknown';
+  try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
+  return `nproc ${nproc}, ${model}, RAM ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, commit ${commit}, load at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+}
+
+interface Run { rawMs: number; trellisMs: number; rssMiB: number; rawCpu: [number, number]; trellisCpu: [number, number] }
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const bytes = o.mib * MiB;
+  const host = machine();
+  const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-files-'));
+  const children: Child[] = [];
+  try {
+    say(`files benchmark: ${o.mib} MiB, ${o.runs} run(s); ${host}`);
+    const src = join(dir, 'source.bin');
+    let t0 = performance.now();
+    const expected = await writePrngFile(src, bytes, 5);
+    say(`generated ${o.mib} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    const receiver = new Child('raw receiver', './raw-node.ts', {});
+    const sender = new Child('raw sender', './raw-node.ts', {});
+    children.push(receiver, sender);
+    receiver.send({ type: 'listen' });
+    const { addr: rawAddr } = await receiver.next<{ addr: string }>('listening', MINUTE);
+    sender.send({ type: 'dial', addr: rawAddr });
+    await sender.next('dialled', MINUTE);
+
+    mkdirSync(join(dir, 'a'));
+    const a = new Child('peer A', './peer-node.ts', { home: join(dir, 'a'), name: 'alice', bootstrap: [] }, process.env.BENCH_A_ARGS ? process.env.BENCH_A_ARGS.split(' ') : []);
+    children.push(a);
+    a.send({ type: 'create' });
+    const first = await a.next<{ code: string; addr: string }>('invite', MINUTE);
+    t0 = performance.now();
+    a.send({ type: 'add', path: src, name: 'big.bin' });
+    const added = await a.next<{ ms: number; chunks: number }>('added', 10 * MINUTE);
+    say(`A added the file (${added.chunks} chunks) in ${(added.ms / 1000).toFixed(1)} s (${mbps(bytes, added.ms).toFixed(0)} MB/s: read, seal, hash, store, sync)`);
+
+    const runs: Run[] = [];
+    let code = first.code;
+    for (let i = 0; i < o.runs; i++) {
+      // Raw: the same byte count through one libp2p stream.
+      t0 = performance.now();
+      sender.send({ type: 'push', addr: rawAddr, bytes });
+      const got = await receiver.next<{ bytes: number; cpuMs: number }>('received', 10 * MINUTE);
+      const rawMs = performance.now() - t0;
+      const pushed = await sender.next<{ cpuMs: number }>('pushed', MINUTE);
+      if (got.bytes !== bytes) throw new Error(`raw receiver got ${got.bytes} bytes, not ${bytes}`);
+
+      // Trellis: a fresh B each run (an empty chunk store), joined beforehand; only the get is timed.
+      if (i > 0) { a.send({ type: 'create-invite' }); code = (await a.next<{ code: string }>('invite', MINUTE)).code; }
+      const home = join(dir, `b${i}`);
+      mkdirSync(home);
+      const b = new Child(`peer B${i}`, './peer-node.ts', { home, name: 'bob', bootstrap: [first.addr] });
+      children.push(b);
+      b.send({ type: 'join', code });
+      await b.next('joined', MINUTE);
+      const dest = join(dir, `copy${i}.bin`);
+      if (o.profile) for (const c of [a, b]) { c.send({ type: 'profile-start' }); await c.next('profiling', MINUTE); }
+      a.send({ type: 'cpu' });
+      const aCpu0 = (await a.next<{ ms: number }>('cpu', MINUTE)).ms;
+      b.send({ type: 'get', name: 'big.bin', dest });
+      const r = await b.next<{ ms: number; cpuMs: number; fetched: number; rssMiB: number }>('got', 10 * MINUTE);
+      a.send({ type: 'cpu' });
+      const aCpu = (await a.next<{ ms: number }>('cpu', MINUTE)).ms - aCpu0;
+      if (o.profile) {
+        mkdirSync(o.profile, { recursive: true });
+        for (const [c, n] of [[a, 'a'], [b, 'b']] as const) { c.send({ type: 'profile-stop', path: join(o.profile, `${n}-${i + 1}.cpuprofile`) }); await c.next('profiled', MINUTE); }
+      }
+      if (r.fetched !== added.chunks) throw new Error(`B fetched ${r.fetched} chunks, expected ${added.chunks}`);
+      await b.stop();
+      if (await sha256File(dest) !== expected) throw new Error('the copy differs from the source');
+      rmSync(dest);
+      rmSync(home, { recursive: true, force: true });
+      const run: Run = { rawMs, trellisMs: r.ms, rssMiB: r.rssMiB, rawCpu: [pushed.cpuMs, got.cpuMs], trellisCpu: [aCpu, r.cpuMs] };
+      runs.push(run);
+      say(`run ${i + 1}: raw libp2p ${mbps(bytes, rawMs).toFixed(1)} MB/s (${(rawMs / 1000).toFixed(2)} s, CPU ${cpu(run.rawCpu)}) | Trellis get ${mbps(bytes, r.ms).toFixed(1)} MB/s (${(r.ms / 1000).toFixed(2)} s, CPU ${cpu(run.trellisCpu)}) | ratio ${(rawMs / r.ms).toFixed(2)} | B peak RSS ${r.rssMiB.toFixed(0)} MiB`);
+    }
+    const raw = median(runs.map((r) => mbps(bytes, r.rawMs)));
+    const trellis = median(runs.map((r) => mbps(bytes, r.trellisMs)));
+    const ratio = median(runs.map((r) => r.rawMs / r.trellisMs));
+    const verdict = ratio >= 0.7 ? 'meets' : 'misses';
+    say(`median: raw ${raw.toFixed(1)} MB/s, Trellis ${trellis.toFixed(1)} MB/s, ratio ${ratio.toFixed(2)} (${verdict} the 0.70 target)`);
+
+    if (o.results && o.mib === 1024) {
+      const date = new Date().toISOString().slice(0, 10);
+      const lines = [
+        '', `## files: 1 GiB transfer, ${date}`, '',
+        `Machine: ${host}.`, '',
+        'Trellis: `get` on peer B of a file added on peer A (two processes, loopback): chunk requests, SHA-256 check, chunk store, decryption, write. Raw: one libp2p stream (TCP + Noise + Yamux) pushing the same bytes between two bare nodes in two processes. MB = 10^6 bytes.', '',
+        '| run | raw libp2p MB/s | CPU sender + receiver | Trellis MB/s | CPU A + B | ratio | B peak RSS |', '|---|---|---|---|---|---|---|',
+        ...runs.map((r, i) => `| ${i + 1} | ${mbps(bytes, r.rawMs).toFixed(1)} | ${cpu(r.rawCpu)} | ${mbps(bytes, r.trellisMs).toFixed(1)} | ${cpu(r.trellisCpu)} | ${(r.rawMs / r.trellisMs).toFixed(2)} | ${r.rssMiB.toFixed(0)} MiB |`),
+        `| median | ${raw.toFixed(1)} | | ${trellis.toFixed(1)} | | **${ratio.toFixed(2)}** | |`, '',
+        `Target ≥ 0.70 of raw: ${verdict}. Adding the file on A (read, seal, hash, store, sync): ${mbps(bytes, added.ms).toFixed(0)} MB/s.`, '',
+      ];
+      appendFileSync(RESULTS, lines.join('\n'));
+      say(`appended to ${RESULTS}`);
+    }
+  } finally {
+    await Promise.allSettled(children.map((c) => c.stop()));
+    if (!o.keep) rmSync(dir, { recursive: true, force: true });
+    else say(`kept ${dir}`);
+  }
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  process.stderr.write(`bench/files failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

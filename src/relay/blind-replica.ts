@@ -1,0 +1,204 @@
+// BlindReplica: a relay's replica of one workspace. It holds no key and can open nothing, yet it
+// checks everything that needs no key before it stores an entry:
+//  - the arrival checks every member makes (core/arrival.ts): hash chain, one signature per run,
+//    deps held, author introduced in the entry's causal past, control payloads well formed;
+//  - membership, from the public control entries (core/membership.ts): an entry whose author is
+//    not a member in the state it is judged in (its causal past, plus every valid removal or role
+//    change that targets its author and did not see it) is refused, so a removed member cannot
+//    push anything written after (or concurrently with) its removal, and a stranger nothing;
+//  - a quota of bytes held for the workspace: entries beyond it are refused, nothing stored is lost.
+// Entries whose author is a member but that have no effect for another reason (a guest writing a
+// document, a control action its role does not permit) are stored, as every member stores them:
+// refusing them would leave a gap in that author's log at the relay and block its later entries.
+import { toHex } from '../core/bytes.ts';
+import { CausalIndex } from '../core/causal.ts';
+import { authenticateBatch, controlOf, depsOf, Introductions, refuseOnArrival, type ArrivalRefusal } from '../core/arrival.ts';
+import { decodeEntry, type Entry, EntryKind } from '../core/entry.ts';
+import { MembershipResolver, roleOf, type ControlPayload, type MembershipState } from '../core/membership.ts';
+import type { VersionVector } from '../core/version-vector.ts';
+import { entryCrypto, entryHash } from '../crypto/entry-seal.ts';
+import type { EntryRow, Store } from '../store/store.ts';
+import type { IngestReport, Replica } from '../sync/replica.ts';
+import { workspaceIdFor } from '../workspace/workspace-id.ts';
+
+/**
+ * Control entries may go this far beyond the quota, so that a removal or a detachment still
+ * reaches a full relay (if its author's log is complete there).
+ */
+export const CONTROL_GRACE_BYTES = 1024 * 1024;
+
+export type BlindReplicaEvent =
+  /** Entries were stored. */
+  | { type: 'entries'; count: number }
+  /** Control entries were stored: members, roles or relays may have changed. */
+  | { type: 'control' }
+  /** A batch from `from` went beyond the quota; the entries that fitted were stored. */
+  | { type: 'quota'; from: string; message: string };
+
+export interface BlindReplicaOptions {
+  id: Uint8Array;
+  store: Store;
+  /** Bytes of entries this replica may hold. */
+  quota: number;
+  log: (line: string) => void;
+}
+
+export class BlindReplica implements Replica {
+  readonly id: Uint8Array;
+  readonly idHex: string;
+  private store: Store;
+  private quota: number;
+  private readonly log: (line: string) => void;
+  private readonly resolver: MembershipResolver;
+  private readonly causal = new CausalIndex();
+  private readonly heads: VersionVector = new Map();
+  private readonly introductions = new Introductions();
+  private readonly listeners = new Set<(e: BlindReplicaEvent) => void>();
+  private readonly changeListeners = new Set<() => void>();
+  private held = 0;
+  private count = 0;
+
+  constructor(opts: BlindReplicaOptions) {
+    this.id = opts.id;
+    this.idHex = toHex(opts.id);
+    this.store = opts.store;
+    this.quota = opts.quota;
+    this.log = opts.log;
+    this.resolver = new MembershipResolver(this.idHex, workspaceIdFor);
+  }
+
+  /** Bytes of entries held. */
+  get bytesHeld(): number { return this.held; }
+  get entryCount(): number { return this.count; }
+  get quotaBytes(): number { return this.quota; }
+  get state(): MembershipState { return this.resolver.state; }
+
+  isMember(keyHex: string): boolean { return roleOf(this.state, keyHex) !== undefined; }
+
+  /** True when a valid `relay` entry attaches `relayKeyHex` (and no later `unrelay` detached it). */
+  attaches(relayKeyHex: string): boolean { return this.state.relays.has(relayKeyHex); }
+
+  on(listener: (e: BlindReplicaEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  }
+
+  private emit(e: BlindReplicaEvent): void {
+    for (const l of this.listeners) {
+      try { l(e); } catch (err) { this.log(`relay: workspace ${this.idHex.slice(0, 8)}: listener failed: ${(err as Error).message}`); }
+    }
+  }
+
+  /** Rebuilds the indexes from the store (entries were checked when they were stored). */
+  load(): void {
+    for (const bytes of this.store.allEntries(this.id)) this.index(decodeEntry(bytes), entryHash(bytes));
+  }
+
+  /**
+   * Moves every entry held into `store` (one transaction) and continues there with `quota`: a
+   * provisional replica, held in memory, becomes a served one once its attachment is seen.
+   */
+  moveTo(store: Store, quota: number): void {
+    const rows: EntryRow[] = [];
+    for (const bytes of this.store.allEntries(this.id)) {
+      const e = decodeEntry(bytes);
+      rows.push({ author: e.author, seq: e.seq, hash: this.hashOf(e, bytes), bytes });
+    }
+    store.addWorkspace(this.id);
+    store.appendEntries(this.id, rows);
+    this.store = store;
+    this.quota = quota;
+  }
+
+  private hashOf(e: Entry, bytes: Uint8Array): Uint8Array {
+    const head = this.heads.get(toHex(e.author));
+    return head && head.seq === e.seq ? head.hash : entryHash(bytes);
+  }
+
+  // ---- Replica ----
+
+  vector(): VersionVector { return this.heads; }
+
+  readAfter(author: Uint8Array, afterSeq: number, limit: number) {
+    return this.store.readAfter(this.id, author, afterSeq, limit);
+  }
+
+  subscribe(onChange: () => void): () => void {
+    this.changeListeners.add(onChange);
+    return () => { this.changeListeners.delete(onChange); };
+  }
+
+  ingest(batch: Uint8Array[], fromKey: Uint8Array): IngestReport {
+    const auth = authenticateBatch(batch, this.id, this.heads, entryCrypto, (author, seq) => this.store.hashAt(this.id, author, seq));
+    const report: IngestReport = { accepted: 0, duplicates: auth.duplicates, rejected: [], seen: auth.seen };
+    const blocked = new Set<string>();
+    const rows: EntryRow[] = [];
+    let controls = 0;
+    let overQuota: string | undefined;
+    const refuse = (r: ArrivalRefusal) => { report.rejected.push(r); };
+    for (const { e, hash } of auth.ordered) {
+      const hex = toHex(e.author);
+      if (blocked.has(hex)) { refuse({ author: hex, seq: e.seq, reason: 'follows a refused entry' }); continue; }
+      const control = e.kind === EntryKind.control ? controlOf(e) : undefined;
+      const reason = this.refuseHere(e, hex, control);
+      if (reason) {
+        blocked.add(hex);
+        refuse({ author: hex, seq: e.seq, reason });
+        if (reason.startsWith('over quota') && overQuota === undefined) overQuota = reason;
+        continue;
+      }
+      this.index(e, hash, control);
+      rows.push({ author: e.author, seq: e.seq, hash, bytes: e.bytes });
+      if (control !== undefined) controls++;
+    }
+    for (const r of auth.refused) refuse(r);
+    if (rows.length > 0) {
+      try {
+        this.store.appendEntries(this.id, rows);
+      } catch (err) {
+        this.log(`relay: workspace ${this.idHex.slice(0, 8)}: storing ${rows.length} entries failed: ${(err as Error).message}`);
+        throw err;
+      }
+      report.accepted = rows.length;
+    }
+    if (controls > 0) this.emit({ type: 'control' });
+    if (rows.length > 0) {
+      this.emit({ type: 'entries', count: rows.length });
+      for (const l of this.changeListeners) l();
+    }
+    if (overQuota !== undefined) this.emit({ type: 'quota', from: toHex(fromKey), message: overQuota });
+    return report;
+  }
+
+  /** Why this relay does not store an authenticated entry, or undefined. */
+  private refuseHere(e: Entry, hex: string, control: ControlPayload | string | undefined): string | undefined {
+    const arrival = refuseOnArrival(e, hex, { workspaceHex: this.idHex, heads: this.heads, causal: this.causal, introductions: this.introductions, idFor: workspaceIdFor });
+    if (arrival) return arrival;
+    if (!(typeof control === 'object' && control.type === 'create')) {
+      const vv = this.causal.compute(hex, e.seq, depsOf(e));
+      const state = this.resolver.contentState(hex, e.seq, vv);
+      if (roleOf(state, hex) === undefined) return state.removed.has(hex) ? 'author was removed' : 'author is not a member';
+    }
+    const limit = this.quota + (control !== undefined ? CONTROL_GRACE_BYTES : 0);
+    // `held` already counts the entries accepted earlier in this batch (index() runs as we go).
+    if (this.held + e.bytes.byteLength > limit) {
+      return `over quota: this relay holds ${this.held} bytes for workspace ${this.idHex.slice(0, 8)} and its quota is ${this.quota} bytes`;
+    }
+    return undefined;
+  }
+
+  /** Records an entry in the indexes (heads, causal positions, introductions, membership). */
+  private index(e: Entry, hash: Uint8Array, control?: ControlPayload | string): void {
+    const hex = toHex(e.author);
+    const vv = this.causal.add(hex, e.seq, depsOf(e));
+    this.heads.set(hex, { author: e.author, seq: e.seq, hash });
+    this.held += e.bytes.byteLength;
+    this.count++;
+    if (e.kind !== EntryKind.control) return;
+    const c = control ?? controlOf(e);
+    // Stored control entries always parse: the arrival check refused the rest.
+    if (typeof c === 'string') return;
+    this.introductions.record(c, hex, e.seq);
+    this.resolver.add({ id: `${hex}:${e.seq}`, author: hex, seq: e.seq, clock: e.clock, payload: c, vv });
+  }
+}

@@ -1,0 +1,578 @@
+// The files tool of a peer: add files and folders, list them and their versions, get them back,
+// delete and restore; serves chunks to other members and fetches them, on demand or (keep-all)
+// in the background. The daemon's routes call this; paths here are paths on this machine.
+import { lstat, opendir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { fromHex, toHex } from '../../core/bytes.ts';
+import type { ByteStream } from '../../core/byte-stream.ts';
+import { TrellisError } from '../../core/errors.ts';
+import { randomBytes } from '../../crypto/sodium.ts';
+import type { DocAccess } from '../doc-access.ts';
+import { CHUNKS_PROTOCOL } from './chunk-frames.ts';
+import { fetchChunks, type FetchResult, type FetchSource } from './chunk-fetcher.ts';
+import { serveChunks } from './chunk-server.ts';
+import { ChunkStore } from './chunk-store.ts';
+import { Assembler, type AssemblyTarget } from './file-assembler.ts';
+import { chunksOf, filesDocId, readManifest, writeVersion, type FileVersion, type ManifestView } from './manifest.ts';
+import { baseName, localPath, normalizeName, printable } from './paths.ts';
+import { Progress } from './progress.ts';
+import { CHUNK_SIZE, sealFile } from './seal-file.ts';
+import { FilesSettings, isFetchPolicy, type FetchPolicy } from './settings.ts';
+
+export { CHUNKS_PROTOCOL };
+export type { FetchPolicy };
+
+/** What the service needs of the network: a NetNode fits. */
+export interface FilesNet {
+  connectedPeers(): { peerId: string; publicKey: Uint8Array }[];
+  openStream(target: string, protocol: string, timeoutMs?: number): Promise<{ stream: ByteStream; remote: { peerId: string; publicKey: Uint8Array } }>;
+  onPeerConnected(cb: (p: { peerId: string; publicKey: Uint8Array }) => void): void;
+}
+
+/** Sent on the daemon's event socket while a file is added or fetched. */
+export interface FileProgressEvent {
+  type: 'file-progress';
+  workspace: string;
+  /** The shared name (a file, or the folder being added or fetched). */
+  name: string;
+  op: 'add' | 'get';
+  /** Plaintext bytes done and in all. */
+  done: number;
+  total: number;
+  /** The caller's job id, if it gave one (the CLI does, to follow its own transfer). */
+  job?: string;
+}
+
+export interface FilesServiceOptions {
+  home: string;
+  docs: DocAccess;
+  net: FilesNet;
+  log: (line: string) => void;
+  emit: (e: FileProgressEvent) => void;
+  /** Transfer tuning (tests shorten the timeouts). */
+  window?: number;
+  stallMs?: number;
+  missingMs?: number;
+  /** How long a fetch waits for a first member to connect. Default 5 s. */
+  startMs?: number;
+}
+
+export interface FileInfo {
+  name: string;
+  /** Number of the current version. */
+  version: number;
+  /** Id of the current version. */
+  id: string;
+  versions: number;
+  size: number;
+  author: string;
+  authorName: string;
+  time: number;
+  deleted: boolean;
+  /** Every chunk of the current version is on this device. */
+  local: boolean;
+}
+
+export interface VersionInfo {
+  id: string;
+  version: number;
+  size: number;
+  author: string;
+  authorName: string;
+  time: number;
+  deleted: boolean;
+  /** For a restore: the number of the version it copies. */
+  restoredFrom?: number;
+  local: boolean;
+}
+
+export interface AddResult {
+  added: { name: string; version: number; id: string; size: number; chunks: number }[];
+  /** Entries of a folder that were not added (symbolic links, devices, unusable names). */
+  skipped: { path: string; reason: string }[];
+}
+
+export interface GetResult {
+  files: { name: string; version: number; path: string; size: number }[];
+  /** Distinct chunks needed; how many came from this device's store, from members, and arrived corrupted. */
+  chunks: number;
+  local: number;
+  fetched: number;
+  corrupt: number;
+}
+
+export interface FilesStats {
+  chunksFetched: number;
+  bytesFetched: number;
+  chunksCorrupt: number;
+  chunksServed: number;
+  bytesServed: number;
+  chunksAdded: number;
+}
+
+export interface TestHooks {
+  /** Alters a sealed chunk in an outgoing CHUNK frame (to play a bad server in tests). */
+  tamper?: (hashHex: string, frame: Uint8Array) => void;
+}
+
+const MAX_FOLDER_FILES = 100_000;
+const KEEP_ALL_DEBOUNCE_MS = 300;
+const KEEP_ALL_RETRY_MS = 30_000;
+const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+interface LocalFile { path: string; name: string; size: number }
+
+export class FilesService {
+  readonly store: ChunkStore;
+  readonly hooks: TestHooks = {};
+  private readonly docs: DocAccess;
+  private readonly net: FilesNet;
+  private readonly log: (line: string) => void;
+  private readonly emit: (e: FileProgressEvent) => void;
+  private readonly settings: FilesSettings;
+  private readonly opts: FilesServiceOptions;
+  private readonly docIds = new Map<string, string>();
+  private readonly views = new Map<string, ManifestView>();
+  private readonly chunkSets = new Map<string, Set<string>>();
+  private readonly keepAllJobs = new Map<string, { running: boolean; again: boolean; timer?: NodeJS.Timeout }>();
+  private readonly aborter = new AbortController();
+  private unsubscribe: (() => void) | undefined;
+  private stopped = false;
+  private readonly counters: FilesStats = { chunksFetched: 0, bytesFetched: 0, chunksCorrupt: 0, chunksServed: 0, bytesServed: 0, chunksAdded: 0 };
+
+  constructor(opts: FilesServiceOptions) {
+    this.opts = opts;
+    this.docs = opts.docs;
+    this.net = opts.net;
+    this.log = opts.log;
+    this.emit = opts.emit;
+    this.store = new ChunkStore(join(opts.home, 'chunks'));
+    this.settings = new FilesSettings(join(opts.home, 'files'), opts.log);
+  }
+
+  /** Starts watching manifests and connections (keep-all fetching). */
+  start(): void {
+    this.unsubscribe = this.docs.onDocChange((ws, doc) => {
+      if (doc !== this.docId(ws)) return;
+      this.views.delete(ws);
+      this.chunkSets.delete(ws);
+      if (this.settings.policy(ws) === 'keep-all') this.scheduleKeepAll(ws, KEEP_ALL_DEBOUNCE_MS);
+    });
+    this.net.onPeerConnected(() => {
+      for (const ws of this.settings.keepAll()) this.scheduleKeepAll(ws, KEEP_ALL_DEBOUNCE_MS);
+    });
+    for (const ws of this.settings.keepAll()) this.scheduleKeepAll(ws, KEEP_ALL_DEBOUNCE_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.aborter.abort();
+    for (const j of this.keepAllJobs.values()) clearTimeout(j.timer);
+  }
+
+  stats(): FilesStats {
+    return { ...this.counters };
+  }
+
+  // ---- manifest ----
+
+  private docId(ws: string): string {
+    let id = this.docIds.get(ws);
+    if (!id) { id = filesDocId(ws); this.docIds.set(ws, id); }
+    return id;
+  }
+
+  private view(ws: string): ManifestView {
+    let v = this.views.get(ws);
+    if (!v) { v = readManifest(this.docs.doc(ws, this.docId(ws))); this.views.set(ws, v); }
+    return v;
+  }
+
+  /** Every chunk listed by a version of the workspace (what the server may hand out). */
+  private chunkSet(ws: string): Set<string> {
+    let s = this.chunkSets.get(ws);
+    if (s) return s;
+    s = new Set();
+    for (const versions of this.view(ws).byName.values()) {
+      for (const v of versions) {
+        if (v.deleted) continue;
+        try { for (const h of chunksOf(v)) s.add(h); } catch { /* a damaged version lists nothing */ }
+      }
+    }
+    this.chunkSets.set(ws, s);
+    return s;
+  }
+
+  private names(ws: string): Map<string, string> {
+    return new Map(this.docs.memberList(ws).map((m) => [m.key, m.name]));
+  }
+
+  private isLocal(v: FileVersion): boolean {
+    if (v.deleted) return false;
+    try { return chunksOf(v).every((h) => this.store.has(h)); } catch { return false; }
+  }
+
+  /**
+   * Throws TrellisError('forbidden') unless our role may change the manifest. An empty change is
+   * the probe: DocAccess checks permission first and writes nothing for it, so the workspace's own
+   * permission rules decide, and a refused add fails before any chunk is sealed.
+   */
+  private mayWrite(ws: string): void {
+    try {
+      this.docs.changeDoc(ws, this.docId(ws), () => {});
+    } catch (err) {
+      if (err instanceof TrellisError && err.code === 'forbidden') {
+        throw new TrellisError('forbidden', `${err.message}: you can get files but not add, delete or restore them`);
+      }
+      throw err;
+    }
+  }
+
+  private findVersion(ws: string, name: string, version: number | string | undefined): FileVersion {
+    const versions = this.view(ws).versions(name);
+    if (versions.length === 0) throw new TrellisError('not-found', `no file "${printable(name)}" in this workspace (see trellis files list)`);
+    if (version === undefined) return versions[versions.length - 1];
+    const v = typeof version === 'number' ? versions[version - 1] : versions.find((x) => x.id === version);
+    if (!v) throw new TrellisError('not-found', `"${printable(name)}" has no version ${version} (it has ${versions.length}; see trellis files versions)`);
+    return v;
+  }
+
+  // ---- API ----
+
+  list(wsIn: string, opts: { deleted?: boolean } = {}): FileInfo[] {
+    const ws = this.docs.resolveWorkspace(wsIn);
+    const view = this.view(ws);
+    const names = this.names(ws);
+    const out: FileInfo[] = [];
+    for (const name of view.names()) {
+      const versions = view.versions(name);
+      const v = versions[versions.length - 1];
+      if (v.deleted && !opts.deleted) continue;
+      out.push({
+        name, version: v.version, id: v.id, versions: versions.length, size: v.size, author: v.author, authorName: names.get(v.author) ?? '',
+        time: v.time, deleted: v.deleted, local: this.isLocal(v),
+      });
+    }
+    return out;
+  }
+
+  versions(wsIn: string, nameIn: string): VersionInfo[] {
+    const ws = this.docs.resolveWorkspace(wsIn);
+    const name = normalizeName(nameIn);
+    const view = this.view(ws);
+    const versions = view.versions(name);
+    if (versions.length === 0) throw new TrellisError('not-found', `no file "${printable(name)}" in this workspace (see trellis files list)`);
+    const names = this.names(ws);
+    return versions.map((v) => this.versionInfo(v, view, names));
+  }
+
+  private versionInfo(v: FileVersion, view: ManifestView, names: Map<string, string>): VersionInfo {
+    const from = v.restoredFrom !== undefined ? view.byId.get(v.restoredFrom) : undefined;
+    return {
+      id: v.id, version: v.version, size: v.size, author: v.author, authorName: names.get(v.author) ?? '', time: v.time, deleted: v.deleted,
+      ...(from ? { restoredFrom: from.version } : {}), local: this.isLocal(v),
+    };
+  }
+
+  policy(wsIn: string): FetchPolicy {
+    return this.settings.policy(this.docs.resolveWorkspace(wsIn));
+  }
+
+  setPolicy(wsIn: string, policy: FetchPolicy): FetchPolicy {
+    const ws = this.docs.resolveWorkspace(wsIn);
+    if (!isFetchPolicy(policy)) throw new TrellisError('invalid', 'the policy is "on-demand" or "keep-all"');
+    this.settings.set(ws, policy);
+    if (policy === 'keep-all') this.scheduleKeepAll(ws, 0);
+    return policy;
+  }
+
+  async add(wsIn: string, pathIn: string, opts: { as?: string; job?: string } = {}): Promise<AddResult> {
+    const ws = this.docs.resolveWorkspace(wsIn);
+    const path = localPath(pathIn, 'path to add');
+    const job = checkJob(opts.job);
+    this.mayWrite(ws);
+    let st;
+    try { st = await stat(path); } catch { throw new TrellisError('invalid', `nothing to add at ${printable(path)}: no such file or folder (or no permission to read it)`); }
+    const top = normalizeName(opts.as ?? basename(path), opts.as !== undefined ? 'name' : 'file name');
+    const skipped: AddResult['skipped'] = [];
+    let files: LocalFile[];
+    if (st.isFile()) files = [{ path, name: top, size: st.size }];
+    else if (st.isDirectory()) files = await walk(path, top, skipped);
+    else throw new TrellisError('invalid', `${printable(path)} is neither a regular file nor a folder`);
+
+    const progress = new Progress(files.reduce((n, f) => n + f.size, 0), (done, total) => {
+      this.emit({ type: 'file-progress', workspace: ws, name: top, op: 'add', done, total, ...(job ? { job } : {}) });
+    });
+    const added: AddResult['added'] = [];
+    for (const f of files) {
+      let sealed;
+      try {
+        sealed = await sealFile(f.path, this.store, (n) => progress.add(n), { sync: true, signal: this.aborter.signal });
+      } catch (err) {
+        if (err instanceof TrellisError) throw err;
+        if (st.isDirectory()) { skipped.push({ path: f.path, reason: `cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }); continue; }
+        throw new TrellisError('invalid', `cannot read ${printable(f.path)}: ${(err as Error).message}`);
+      }
+      this.counters.chunksAdded += sealed.chunks.length;
+      const id = toHex(randomBytes(16));
+      const version = this.view(ws).versions(f.name).length + 1;
+      writeVersion(this.docs, ws, this.docId(ws), id, {
+        name: f.name, version, size: sealed.size, chunkSize: sealed.chunkSize, fileKey: sealed.fileKey, author: this.docs.keyHex, time: Date.now(),
+      }, sealed.chunks);
+      this.views.delete(ws);
+      this.chunkSets.delete(ws);
+      added.push({ name: f.name, version: this.view(ws).byId.get(id)?.version ?? version, id, size: sealed.size, chunks: sealed.chunks.length });
+    }
+    progress.finish();
+    this.log(`files: added ${added.length} file(s), ${skipped.length} skipped, in ${ws.slice(0, 8)}`);
+    return { added, skipped };
+  }
+
+  async get(wsIn: string, nameIn: string, destIn: string, opts: { version?: number | string; force?: boolean; job?: string } = {}): Promise<GetResult> {
+    const ws = this.docs.resolveWorkspace(wsIn);
+    const name = normalizeName(nameIn);
+    const dest = localPath(destIn, 'destination');
+    const job = checkJob(opts.job);
+    const view = this.view(ws);
+    const destIsDir = await isDirectory(dest);
+    const targets: AssemblyTarget[] = [];
+    if (view.versions(name).length > 0) {
+      const v = this.findVersion(ws, name, opts.version);
+      if (v.deleted) throw new TrellisError('not-found', `"${printable(name)}" was deleted (version ${v.version}): restore it, or get an older version with --version`);
+      targets.push({ name, version: v, chunks: damagedIsInvalid(v), path: destIsDir ? join(dest, baseName(name)) : dest });
+    } else {
+      const under = view.under(name);
+      if (under.length === 0) throw new TrellisError('not-found', `no file or folder "${printable(name)}" in this workspace (see trellis files list)`);
+      if (opts.version !== undefined) throw new TrellisError('invalid', `"${printable(name)}" is a folder: --version applies to a single file`);
+      const root = destIsDir ? join(dest, baseName(name)) : dest;
+      for (const n of under) {
+        const v = view.latest(n)!;
+        if (v.deleted) continue;
+        targets.push({ name: n, version: v, chunks: damagedIsInvalid(v), path: join(root, n.slice(name.length + 1)) });
+      }
+    }
+    for (const t of targets) {
+      const existing = await lstat(t.path).catch(() => undefined);
+      if (existing?.isDirectory()) throw new TrellisError('conflict', `${printable(t.path)} is a folder: choose another destination`);
+      if (existing && !opts.force) throw new TrellisError('conflict', `${printable(t.path)} exists already: pass --force to overwrite it`);
+    }
+    if (targets.length === 1 && !(await isDirectory(join(targets[0].path, '..')))) {
+      throw new TrellisError('not-found', `the folder ${printable(join(targets[0].path, '..'))} does not exist`);
+    }
+
+    const total = targets.reduce((n, t) => n + t.version.size, 0);
+    const progress = new Progress(total, (done) => {
+      this.emit({ type: 'file-progress', workspace: ws, name, op: 'get', done, total, ...(job ? { job } : {}) });
+    });
+    const asm = new Assembler(targets, (n) => progress.add(n));
+    const hashes = asm.hashes();
+    const missing: string[] = [];
+    let local = 0;
+    let fetched: FetchResult = { fetched: 0, bytes: 0, corrupt: 0 };
+    try {
+      await asm.start();
+      // What this device holds already (added here, fetched before, or by an interrupted get).
+      for (const h of hashes) {
+        const sealed = await this.store.read(h);
+        if (sealed === undefined) { missing.push(h); continue; }
+        if (await asm.write(h, sealed)) { local++; continue; }
+        // A damaged local copy: drop it and fetch it again.
+        this.log(`files: a stored chunk did not decrypt; fetching it again`);
+        await this.store.remove(h);
+        missing.push(h);
+      }
+      if (missing.length > 0) {
+        fetched = await this.fetch(ws, missing, async (h, sealed) => {
+          // Into the store (for a resume, and to serve other members) and into the file, at once.
+          const [, ok] = await Promise.all([this.store.write(h, sealed), asm.write(h, sealed)]);
+          if (!ok) {
+            throw new TrellisError('invalid', `"${printable(name)}" is damaged: a chunk matches its hash but does not decrypt with the file's key (a bad manifest entry)`);
+          }
+        });
+      }
+    } catch (err) {
+      await asm.abandon();
+      this.log(`files: get in ${ws.slice(0, 8)} failed after ${local} local and ${fetched.fetched} fetched chunk(s) of ${hashes.length}: ${(err as Error).message}`);
+      throw err;
+    }
+    progress.finish();
+    this.log(`files: get in ${ws.slice(0, 8)}: ${hashes.length} chunk(s), ${local} on this device, ${fetched.fetched} fetched, ${fetched.corrupt} corrupt`);
+    return {
+      files: asm.completed().map((t) => ({ name: t.name, version: t.version.version, path: t.path, size: t.version.size })),
+      chunks: hashes.length, local, fetched: fetched.fetched, corrupt: fetched.corrupt,
+    };
+  }
+
+  rm(wsIn: string, nameIn: string): { removed: string[] } {
+    const ws = this.docs.resolveWorkspace(wsIn);
+    const name = normalizeName(nameIn);
+    this.mayWrite(ws);
+    const view = this.view(ws);
+    const names = view.versions(name).length > 0 ? [name] : view.under(name);
+    const live = names.filter((n) => !view.latest(n)!.deleted);
+    if (live.length === 0) {
+      throw new TrellisError('not-found', names.length > 0 ? `"${printable(name)}" is deleted already` : `no file or folder "${printable(name)}" in this workspace`);
+    }
+    for (const n of live) {
+      writeVersion(this.docs, ws, this.docId(ws), toHex(randomBytes(16)), {
+        name: n, version: view.versions(n).length + 1, size: 0, chunkSize: CHUNK_SIZE, fileKey: '', author: this.docs.keyHex, time: Date.now(), deleted: true,
+      }, []);
+    }
+    this.views.delete(ws);
+    this.chunkSets.delete(ws);
+    return { removed: live };
+  }
+
+  restore(wsIn: string, nameIn: string, version: number | string): VersionInfo {
+    const ws = this.docs.resolveWorkspace(wsIn);
+    const name = normalizeName(nameIn);
+    this.mayWrite(ws);
+    const old = this.findVersion(ws, name, version);
+    if (old.deleted) throw new TrellisError('invalid', `version ${old.version} of "${printable(name)}" is a deletion: restore a version before it`);
+    const chunks = damagedIsInvalid(old);
+    const id = toHex(randomBytes(16));
+    // The restored version reuses the old sealed chunks and key: nothing is re-encrypted or re-sent.
+    writeVersion(this.docs, ws, this.docId(ws), id, {
+      name, version: this.view(ws).versions(name).length + 1, size: old.size, chunkSize: old.chunkSize, fileKey: old.fileKey,
+      author: this.docs.keyHex, time: Date.now(), restoredFrom: old.id,
+    }, chunks);
+    this.views.delete(ws);
+    this.chunkSets.delete(ws);
+    const view = this.view(ws);
+    return this.versionInfo(view.byId.get(id)!, view, this.names(ws));
+  }
+
+  // ---- transfer ----
+
+  /** Answers one incoming /trellis/chunks/1.0.0 stream. */
+  serve(stream: ByteStream, remote: { publicKey: Uint8Array }): void {
+    void serveChunks(stream, toHex(remote.publicKey), {
+      store: this.store,
+      hasWorkspace: (ws) => { try { return this.docs.resolveWorkspace(ws) === ws; } catch { return false; } },
+      isMember: (ws, key) => this.docs.memberList(ws).some((m) => m.key === key),
+      lists: (ws, h) => this.chunkSet(ws).has(h),
+      log: this.log,
+      served: (bytes) => { this.counters.chunksServed++; this.counters.bytesServed += bytes; },
+      tamper: this.hooks.tamper,
+    });
+  }
+
+  private sources(ws: string): FetchSource[] {
+    const members = new Set(this.docs.memberList(ws).map((m) => m.key));
+    const out: FetchSource[] = [];
+    for (const p of this.net.connectedPeers()) {
+      const key = toHex(p.publicKey);
+      if (key !== this.docs.keyHex && members.has(key)) out.push({ key, peerId: p.peerId });
+    }
+    return out;
+  }
+
+  private async fetch(ws: string, hashes: string[], accept: (h: string, sealed: Uint8Array) => Promise<void>): Promise<FetchResult> {
+    if (this.stopped) throw new TrellisError('unavailable', 'the peer is stopping');
+    await this.waitForSource(ws);
+    return fetchChunks(hashes, {
+      workspace: fromHex(ws),
+      sources: () => this.sources(ws),
+      open: async (peerId) => (await this.net.openStream(peerId, CHUNKS_PROTOCOL)).stream,
+      accept: async (h, sealed) => {
+        await accept(h, sealed);
+        this.counters.chunksFetched++;
+        this.counters.bytesFetched += sealed.byteLength;
+      },
+      log: this.log,
+      onCorrupt: () => { this.counters.chunksCorrupt++; },
+      signal: this.aborter.signal,
+      ...(this.opts.window !== undefined ? { window: this.opts.window } : {}),
+      ...(this.opts.stallMs !== undefined ? { stallMs: this.opts.stallMs } : {}),
+      ...(this.opts.missingMs !== undefined ? { missingMs: this.opts.missingMs } : {}),
+    });
+  }
+
+  /** A fetch with nobody to ask fails soon rather than after the stall timeout. */
+  private async waitForSource(ws: string): Promise<void> {
+    const deadline = Date.now() + (this.opts.startMs ?? 5000);
+    while (this.sources(ws).length === 0) {
+      if (Date.now() >= deadline || this.stopped) {
+        throw new TrellisError('unavailable', 'no other member of this workspace is connected: the chunks this device lacks can only come from one (is their peer running?)');
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private scheduleKeepAll(ws: string, delayMs: number): void {
+    if (this.stopped) return;
+    let j = this.keepAllJobs.get(ws);
+    if (!j) { j = { running: false, again: false }; this.keepAllJobs.set(ws, j); }
+    if (j.running) { j.again = true; return; }
+    clearTimeout(j.timer);
+    const job = j;
+    job.timer = setTimeout(() => { void this.keepAll(ws, job); }, delayMs);
+    job.timer.unref();
+  }
+
+  /** keep-all: fetches every chunk of every version this device lacks. */
+  private async keepAll(ws: string, job: { running: boolean; again: boolean; timer?: NodeJS.Timeout }): Promise<void> {
+    job.timer = undefined;
+    if (this.stopped || this.settings.policy(ws) !== 'keep-all') return;
+    let known: boolean;
+    try { known = this.docs.resolveWorkspace(ws) === ws; } catch { known = false; }
+    if (!known) return;
+    job.running = true;
+    job.again = false;
+    let retry = false;
+    try {
+      const missing = [...this.chunkSet(ws)].filter((h) => !this.store.has(h));
+      if (missing.length > 0 && this.sources(ws).length > 0) {
+        const r = await this.fetch(ws, missing, (h, sealed) => this.store.write(h, sealed));
+        this.log(`files: keep-all ${ws.slice(0, 8)}: fetched ${r.fetched} chunk(s), ${r.corrupt} corrupt`);
+      }
+    } catch (err) {
+      retry = true;
+      if (!this.stopped) this.log(`files: keep-all ${ws.slice(0, 8)}: ${(err as Error).message}`);
+    } finally {
+      job.running = false;
+    }
+    if (job.again) this.scheduleKeepAll(ws, KEEP_ALL_DEBOUNCE_MS);
+    else if (retry) this.scheduleKeepAll(ws, KEEP_ALL_RETRY_MS);
+  }
+}
+
+function checkJob(job: unknown): string | undefined {
+  if (job === undefined) return undefined;
+  if (typeof job !== 'string' || !JOB_ID.test(job)) throw new TrellisError('invalid', 'a job id is 1 to 64 letters, digits, "-" or "_"');
+  return job;
+}
+
+function damagedIsInvalid(v: FileVersion): string[] {
+  try { return chunksOf(v); } catch (err) { throw new TrellisError('invalid', `version ${v.version} of "${printable(v.name)}" is damaged: ${(err as Error).message}`); }
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  try { return (await stat(p)).isDirectory(); } catch { return false; }
+}
+
+/** Regular files under `dir`, with their shared names under `top`; symbolic links and special files are skipped. */
+async function walk(dir: string, top: string, skipped: AddResult['skipped']): Promise<LocalFile[]> {
+  const out: LocalFile[] = [];
+  const visit = async (abs: string, rel: string): Promise<void> => {
+    let d;
+    try { d = await opendir(abs); } catch (err) { skipped.push({ path: abs, reason: `cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` }); return; }
+    const entries: { name: string; kind: 'file' | 'dir' | 'other' }[] = [];
+    for await (const e of d) entries.push({ name: e.name, kind: e.isFile() ? 'file' : e.isDirectory() ? 'dir' : 'other' });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const childAbs = join(abs, e.name);
+      const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.kind === 'other') { skipped.push({ path: childAbs, reason: 'not a regular file or folder (symbolic links are not followed)' }); continue; }
+      if (e.kind === 'dir') { await visit(childAbs, childRel); continue; }
+      let name: string;
+      try { name = normalizeName(`${top}/${childRel}`); } catch (err) { skipped.push({ path: childAbs, reason: (err as Error).message }); continue; }
+      if (out.length >= MAX_FOLDER_FILES) throw new TrellisError('invalid', `the folder holds more than ${MAX_FOLDER_FILES} files: add its subfolders one by one`);
+      const size = (await stat(childAbs)).size;
+      out.push({ path: childAbs, name, size });
+    }
+  };
+  await visit(dir, '');
+  return out;
+}

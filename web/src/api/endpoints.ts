@@ -1,0 +1,59 @@
+// One function per daemon route the UI uses (src/daemon/routes/ and each tool's routes).
+import { http, seg } from './client.ts';
+import type {
+  AuditItem, CalendarEvent, ChatMessage, FileInfo, HistoryRow, IdentityInfo, MemberInfo, PeerStatus,
+  PermissionTable, Role, Task, TaskStatus, ToolInstance, ToolType, Topic, TopicSummary, VersionInfo, WorkspaceInfo,
+} from './types.ts';
+
+const w = (ws: string) => `/api/workspaces/${seg(ws)}`;
+const t = (ws: string, tool: string) => `${w(ws)}/tools/${seg(tool)}`;
+
+export const api = {
+  identity: () => http.get<IdentityInfo>('/api/identity'),
+  createIdentity: (name: string) => http.post<IdentityInfo>('/api/identity', { name }),
+  status: () => http.get<PeerStatus>('/api/status'),
+
+  workspaces: () => http.get<WorkspaceInfo[]>('/api/workspaces'),
+  createWorkspace: (name: string) => http.post<{ id: string }>('/api/workspaces', { name }),
+  invite: (ws: string, role: Role) => http.post<{ code: string }>(`${w(ws)}/invites`, { role }),
+  join: (code: string) => http.post<{ id: string }>('/api/join', { code }),
+
+  members: (ws: string) => http.get<MemberInfo[]>(`${w(ws)}/members`),
+  setRole: (ws: string, member: string, role: Role) => http.post<MemberInfo>(`${w(ws)}/members/${seg(member)}/role`, { role }),
+  removeMember: (ws: string, member: string) => http.delete<{ removed: string }>(`${w(ws)}/members/${seg(member)}`),
+  leave: (ws: string) => http.post<{ left: boolean }>(`${w(ws)}/leave`),
+  audit: (ws: string) => http.get<AuditItem[]>(`${w(ws)}/audit`),
+  permissions: (ws: string) => http.get<PermissionTable>(`${w(ws)}/permissions`),
+  setPermissions: (ws: string, table: PermissionTable) => http.put<PermissionTable>(`${w(ws)}/permissions`, table),
+  presence: (ws: string, state: { tool?: string; typing?: boolean }) => http.post<{ ok: boolean }>(`${w(ws)}/presence`, state),
+
+  chat: (ws: string) => http.get<ChatMessage[]>(`${w(ws)}/chat`),
+  sendChat: (ws: string, text: string) => http.post<ChatMessage>(`${w(ws)}/chat`, { text }),
+
+  toolTypes: () => http.get<ToolType[]>('/api/tool-types'),
+  tools: (ws: string) => http.get<ToolInstance[]>(`${w(ws)}/tools`),
+  addTool: (ws: string, type: string, name: string) => http.post<ToolInstance>(`${w(ws)}/tools`, { type, name }),
+  removeTool: (ws: string, tool: string) => http.post<ToolInstance>(`${t(ws, tool)}/remove`),
+  history: (ws: string, tool?: string) => http.get<HistoryRow[]>(`${w(ws)}/history${tool ? `?tool=${seg(tool)}` : ''}`),
+
+  tasks: (ws: string, tool: string) => http.get<Task[]>(`${t(ws, tool)}/tasks`),
+  addTask: (ws: string, tool: string, input: { title: string; assignee?: string; due?: string; status?: TaskStatus }) => http.post<Task>(`${t(ws, tool)}/tasks`, input),
+  updateTask: (ws: string, tool: string, task: string, change: { title?: string; assignee?: string; due?: string; status?: TaskStatus }) => http.post<Task>(`${t(ws, tool)}/tasks/${seg(task)}`, change),
+  commentTask: (ws: string, tool: string, task: string, text: string) => http.post<unknown>(`${t(ws, tool)}/tasks/${seg(task)}/comments`, { text }),
+
+  events: (ws: string, tool: string) => http.get<CalendarEvent[]>(`${t(ws, tool)}/events`),
+  addEvent: (ws: string, tool: string, input: { title: string; start: string; end: string; place?: string; agenda?: string; attendees?: string[] }) => http.post<CalendarEvent>(`${t(ws, tool)}/events`, input),
+  updateEvent: (ws: string, tool: string, event: string, change: { title?: string; start?: string; end?: string; place?: string; agenda?: string; attendees?: string[] }) => http.post<CalendarEvent>(`${t(ws, tool)}/events/${seg(event)}`, change),
+
+  topics: (ws: string, tool: string) => http.get<TopicSummary[]>(`${t(ws, tool)}/topics`),
+  topic: (ws: string, tool: string, topic: string) => http.get<Topic>(`${t(ws, tool)}/topics/${seg(topic)}`),
+  newTopic: (ws: string, tool: string, title: string, text: string) => http.post<Topic>(`${t(ws, tool)}/topics`, { title, text }),
+  reply: (ws: string, tool: string, topic: string, text: string, parent?: string) => http.post<unknown>(`${t(ws, tool)}/topics/${seg(topic)}/replies`, parent ? { text, parent } : { text }),
+  react: (ws: string, tool: string, topic: string, reply: string, emoji: string, remove: boolean) => http.post<unknown>(`${t(ws, tool)}/topics/${seg(topic)}/reactions`, { reply, emoji, remove }),
+  markRead: (ws: string, tool: string, topic: string) => http.post<TopicSummary>(`${t(ws, tool)}/topics/${seg(topic)}/read`, {}),
+
+  files: (ws: string, deleted = false) => http.get<FileInfo[]>(`${w(ws)}/files${deleted ? '?deleted=1' : ''}`),
+  fileVersions: (ws: string, name: string) => http.get<VersionInfo[]>(`${w(ws)}/files/versions?name=${seg(name)}`),
+  removeFile: (ws: string, name: string) => http.post<unknown>(`${w(ws)}/files/rm`, { name }),
+  restoreFile: (ws: string, name: string, version: number) => http.post<unknown>(`${w(ws)}/files/restore`, { name, version }),
+};
