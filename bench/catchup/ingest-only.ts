@@ -2,39 +2,54 @@
 // with a writer Workspace (memory store), then times a fresh replica (SQLite on disk) ingesting
 // them in 1,000-entry batches, beside bare Yjs applying the same updates. Not the acceptance
 // benchmark (that is run.ts, over libp2p); this one isolates ingest costs.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
 import { toHex } from '../../src/core/bytes.ts';
-import { EntryKind } from '../../src/core/entry.ts';
-import { agreementKeyPair, signingKeyPair } from '../../src/crypto/sodium.ts';
+import { decodeEntry, EntryKind } from '../../src/core/entry.ts';
+import { agreementKeyPair, hash, signingKeyPairFromSeed } from '../../src/crypto/sodium.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { DocTool, encodeDocUpdate } from '../../src/tools/docs/doc-tool.ts';
 import { addPayload } from '../../src/workspace/control-builders.ts';
 import { createWorkspace } from '../../src/workspace/create-workspace.ts';
 import { Workspace } from '../../src/workspace/workspace.ts';
-import { buildWorkload } from './trace.ts';
+import { buildWorkload, readUpdates, writeUpdates } from './trace.ts';
 
 const w = buildWorkload();
 const updates = w.updates;
 const DOC = 'cd'.repeat(16);
 
-function ctx(store: MemoryStore | SqliteStore) {
+// Fixed keys, so the entries can be cached between runs (writing them is slow and not measured).
+const seeded = (s: string) => ({ signing: signingKeyPairFromSeed(hash(new TextEncoder().encode(s))), agreement: agreementKeyPair() });
+function ctx(store: MemoryStore | SqliteStore, keys: ReturnType<typeof seeded>) {
   const docs = new DocTool();
-  return { docs, ctx: { store, signing: signingKeyPair(), agreement: agreementKeyPair(), handlers: new Map([[docs.kind, docs]]), log: () => {}, saveKey: () => {} } };
+  return { docs, ctx: { store, ...keys, handlers: new Map([[docs.kind, docs]]), log: () => {}, saveKey: () => {} } };
 }
-const writer = ctx(new MemoryStore());
-const ws = createWorkspace(writer.ctx, 'bench', 'writer').workspace;
+const readerKeys = seeded('ingest reader');
+const CACHE = join(tmpdir(), `trellis-ingest-${updates.length}.bin`);
+let all: Uint8Array[];
+let wsId: Uint8Array;
+if (existsSync(CACHE) && existsSync(CACHE + '.key')) {
+  all = readUpdates(CACHE);
+  wsId = decodeEntry(all[0]).workspace;
+  readerKeys.agreement = JSON.parse(readFileSync(CACHE + '.key', 'utf8'), (_k, v) => (typeof v === 'string' ? Buffer.from(v, 'hex') : v));
+} else {
+  const writer = ctx(new MemoryStore(), seeded('ingest writer'));
+  const ws = createWorkspace(writer.ctx, 'bench', 'writer').workspace;
+  ws.appendControl(addPayload(ws, { key: toHex(readerKeys.signing.publicKey), agreementKey: toHex(readerKeys.agreement.publicKey), name: 'reader', role: 'participant', invite: '00'.repeat(32) }));
+  const docId = Buffer.from(DOC, 'hex');
+  for (let i = 0; i < updates.length; i += 10_000) ws.appendMany(EntryKind.docUpdate, updates.slice(i, i + 10_000).map((u) => encodeDocUpdate(docId, u)));
+  all = [...writer.ctx.store.allEntries(ws.id)];
+  wsId = ws.id;
+  writeUpdates(CACHE, all);
+  writeFileSync(CACHE + '.key', JSON.stringify({ publicKey: toHex(readerKeys.agreement.publicKey), secretKey: toHex(readerKeys.agreement.secretKey) }));
+}
 const dir = mkdtempSync(join(tmpdir(), 'trellis-ingest-'));
-const reader = ctx(new SqliteStore(join(dir, 'trellis.db')));
-ws.appendControl(addPayload(ws, { key: toHex(reader.ctx.signing.publicKey), agreementKey: toHex(reader.ctx.agreement.publicKey), name: 'reader', role: 'participant', invite: '00'.repeat(32) }));
-const docId = Buffer.from(DOC, 'hex');
-for (let i = 0; i < updates.length; i += 10_000) ws.appendMany(EntryKind.docUpdate, updates.slice(i, i + 10_000).map((u) => encodeDocUpdate(docId, u)));
-const all = [...writer.ctx.store.allEntries(ws.id)];
-reader.ctx.store.addWorkspace(ws.id);
-const replica = new Workspace(reader.ctx, ws.id, new Map());
+const reader = ctx(new SqliteStore(join(dir, 'trellis.db')), readerKeys);
+reader.ctx.store.addWorkspace(wsId);
+const replica = new Workspace(reader.ctx, wsId, new Map());
 
 const t0 = performance.now();
 const d = new Y.Doc();
@@ -44,6 +59,6 @@ const bare = performance.now() - t0;
 const t1 = performance.now();
 for (let i = 0; i < all.length; i += 1000) replica.ingest(all.slice(i, i + 1000), new Uint8Array(32));
 const trellis = performance.now() - t1;
-const ok = reader.docs.doc(ws.idHex, DOC).getText('text').toString().length;
+const ok = reader.docs.doc(replica.idHex, DOC).getText('text').toString().length;
 console.log(`entries ${all.length}; bare Yjs ${(bare / 1000).toFixed(3)} s; Trellis ingest ${(trellis / 1000).toFixed(3)} s; ratio ${(trellis / bare).toFixed(2)}; text ${ok} chars (bare ${d.getText('text').toString().length})`);
 rmSync(dir, { recursive: true, force: true });
