@@ -179,6 +179,8 @@ export class Peer implements DocAccess {
         this.log(`workspace ${ws.idHex.slice(0, 8)}: we were removed; no longer syncing it`);
         for (const [k, slot] of this.sessions) if (k.startsWith(ws.idHex + '/')) slot.session?.drainAndClose();
         this.emit({ type: 'removed', workspace: ws.idHex });
+      } else if (e.type === 'fork') {
+        for (const session of this.sessionsOf(ws.idHex)) session.sendFork(e.proof);
       } else if (e.type === 'rejected') {
         this.emit({ type: 'rejected', workspace: ws.idHex, author: e.rejection.author, reason: e.rejection.reason });
       }
@@ -293,7 +295,18 @@ export class Peer implements DocAccess {
       return ws;
     }).catch((err: Error) => {
       if (!(err instanceof SessionError)) this.log(`sync: incoming session from ${remoteHex.slice(0, 8)} ended: ${err.message}`);
+      else if (err.code === 'forbidden' || err.code === 'not-found') this.logRefusal(remoteHex, err.message);
     }).finally(() => { if (slot && ws) this.sessionEnded(ws, remote, slot, key, true); });
+  }
+
+  /** Refused sessions are logged, at most once a minute per remote, so a pest cannot fill the log. */
+  private readonly refusalsLogged = new Map<string, number>();
+  private logRefusal(remoteHex: string, why: string): void {
+    const now = Date.now();
+    if ((this.refusalsLogged.get(remoteHex) ?? 0) > now - 60_000) return;
+    if (this.refusalsLogged.size > 1000) this.refusalsLogged.clear();
+    this.refusalsLogged.set(remoteHex, now);
+    this.log(`sync: refused a session from ${remoteHex.slice(0, 8)}: ${why}`);
   }
 
   private sessionEnded(ws: Workspace, p: NetPeerInfo, slot: SessionSlot, k: string, retry: boolean): void {

@@ -44,6 +44,8 @@ export interface AuthenticatedBatch {
   refused: ArrivalRefusal[];
   /** Highest seq per author present in the batch, whatever became of it: the sender holds those. */
   seen: Map<string, number>;
+  /** Entries that contradict what we hold for their author (a fork, or a chain that cannot follow ours). */
+  conflicts: Entry[];
 }
 
 /**
@@ -78,15 +80,19 @@ export function authenticateBatch(
   const authentic = new Map<Entry, Uint8Array>();
   let duplicates = 0;
   const refused: ArrivalRefusal[] = [];
+  const conflicts: Entry[] = [];
   for (const [hex, list] of byAuthor) {
     const head = heads.get(hex) ?? { seq: 0, hash: ZERO_HASH };
     const r = checkChain(list, head, crypto, (seq) => storedHash(list[0].author, seq));
     duplicates += r.duplicates;
     r.accepted.forEach((e, i) => authentic.set(e, r.hashes[i]));
-    if (r.problem) refused.push({ author: hex, seq: r.problem.seq, reason: describeChainProblem(r.problem.kind) });
+    if (r.problem) {
+      refused.push({ author: hex, seq: r.problem.seq, reason: describeChainProblem(r.problem.kind) });
+      if (r.problem.kind === 'fork' || r.problem.kind === 'broken-chain') conflicts.push(r.problem.entry);
+    }
   }
   const ordered = entries.filter((e) => authentic.has(e)).map((e) => ({ e, hash: authentic.get(e)! }));
-  return { ordered, duplicates, refused, seen };
+  return { ordered, duplicates, refused, seen, conflicts };
 }
 
 /** Which keys were introduced (by a create, add or device entry, whatever its verdict) and where. */

@@ -23,7 +23,7 @@ export interface ChainResult {
   /** Entries we already had (identical). */
   duplicates: number;
   /** First problem found; entries from that point on were not accepted. */
-  problem?: { kind: ChainProblem; seq: number };
+  problem?: { kind: ChainProblem; seq: number; entry: Entry };
 }
 
 /**
@@ -50,11 +50,11 @@ export function checkChain(
         : e.seq === head.seq ? head.hash : storedHash(e.seq);
       if (ours && equalBytes(ours, h)) { result.duplicates++; continue; }
       // Same seq, different content, properly signed by the author: a fork. Unsigned: a forgery.
-      problem = { kind: crypto.verify(e.signature, signedPart(e), e.author) ? 'fork' : 'bad-signature', seq: e.seq };
+      problem = { kind: crypto.verify(e.signature, signedPart(e), e.author) ? 'fork' : 'bad-signature', seq: e.seq, entry: e };
       break;
     }
-    if (e.seq > expectSeq) { problem = { kind: 'gap', seq: e.seq }; break; }
-    if (!equalBytes(e.prevHash, prev)) { problem = { kind: 'broken-chain', seq: e.seq }; break; }
+    if (e.seq > expectSeq) { problem = { kind: 'gap', seq: e.seq, entry: e }; break; }
+    if (!equalBytes(e.prevHash, prev)) { problem = { kind: 'broken-chain', seq: e.seq, entry: e }; break; }
     run.push(e);
     runHashes.push(h);
     prev = h;
@@ -73,6 +73,6 @@ export function checkChain(
   for (; i < run.length; i++) if (!crypto.verify(run[i].signature, signedPart(run[i]), run[i].author)) break;
   result.accepted = run.slice(0, i);
   result.hashes = runHashes.slice(0, i);
-  result.problem = { kind: 'bad-signature', seq: run[i].seq };
+  result.problem = { kind: 'bad-signature', seq: run[i].seq, entry: run[i] };
   return result;
 }

@@ -329,6 +329,13 @@ export class MembershipResolver {
     return i === this.records.length - 1;
   }
 
+  /** Voids an author's control entries from `seq` on (the author forked its log there). */
+  voidFrom(author: string, seq: number): void {
+    const before = this.records.length;
+    this.records = this.records.filter((r) => r.author !== author || r.seq < seq);
+    if (this.records.length !== before) this.dirty = true;
+  }
+
   /** Takes back an entry added to see its verdict (a local write that turned out not permitted). */
   remove(id: string): void {
     const i = this.records.findIndex((r) => r.id === id);

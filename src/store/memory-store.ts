@@ -65,6 +65,18 @@ export class MemoryStore implements Store {
     return log.rows.slice(afterSeq, afterSeq + limit).map((r, i) => ({ seq: afterSeq + i + 1, order: r.order, bytes: r.bytes }));
   }
 
+  private readonly forkProofs = new Map<string, { author: Uint8Array; seq: number; a: Uint8Array; b: Uint8Array }>();
+
+  putFork(workspace: Uint8Array, author: Uint8Array, seq: number, a: Uint8Array, b: Uint8Array): void {
+    const k = toHex(workspace) + toHex(author);
+    if (!this.forkProofs.has(k)) this.forkProofs.set(k, { author, seq, a, b });
+  }
+
+  forks(workspace: Uint8Array): { author: Uint8Array; seq: number; a: Uint8Array; b: Uint8Array }[] {
+    const prefix = toHex(workspace);
+    return [...this.forkProofs].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v);
+  }
+
   putInvite(i: InviteRow): void {
     const k = toHex(i.id);
     if (this.invites.has(k)) throw new Error('invitation exists');

@@ -36,7 +36,8 @@ const MIGRATIONS: string[] = [
    CREATE TABLE runs (author INTEGER NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, hashes BLOB NOT NULL, data BLOB NOT NULL, UNIQUE (author, first_seq));
    CREATE INDEX runs_last ON runs (author, last_seq);
    CREATE TABLE invites (id BLOB PRIMARY KEY, secret BLOB NOT NULL, workspace BLOB NOT NULL, role TEXT NOT NULL, expires INTEGER NOT NULL, used_by BLOB) WITHOUT ROWID;
-   CREATE TABLE peer_addrs (key BLOB PRIMARY KEY, addrs TEXT NOT NULL) WITHOUT ROWID;`,
+   CREATE TABLE peer_addrs (key BLOB PRIMARY KEY, addrs TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE forks (workspace BLOB NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL, a BLOB NOT NULL, b BLOB NOT NULL, PRIMARY KEY (workspace, author)) WITHOUT ROWID;`,
 ];
 
 export class SqliteStore implements Store {
@@ -67,6 +68,8 @@ export class SqliteStore implements Store {
       putInvite: p('INSERT INTO invites (id, secret, workspace, role, expires, used_by) VALUES (?, ?, ?, ?, ?, ?)'),
       getInvite: p('SELECT id, secret, workspace, role, expires, used_by FROM invites WHERE id = ?'),
       useInvite: p('UPDATE invites SET used_by = ? WHERE id = ? AND used_by IS NULL'),
+      putFork: p('INSERT OR IGNORE INTO forks (workspace, author, seq, a, b) VALUES (?, ?, ?, ?, ?)'),
+      forks: p('SELECT author, seq, a, b FROM forks WHERE workspace = ?'),
       setAddrs: p('INSERT OR REPLACE INTO peer_addrs (key, addrs) VALUES (?, ?)'),
       addrs: p('SELECT key, addrs FROM peer_addrs'),
     };
@@ -198,6 +201,15 @@ export class SqliteStore implements Store {
       }
     }
     return out;
+  }
+
+  putFork(workspace: Uint8Array, author: Uint8Array, seq: number, a: Uint8Array, b: Uint8Array): void {
+    this.stmt.putFork.run(workspace, author, seq, a, b);
+  }
+
+  forks(workspace: Uint8Array): { author: Uint8Array; seq: number; a: Uint8Array; b: Uint8Array }[] {
+    return (this.stmt.forks.all(workspace) as { author: Uint8Array; seq: number; a: Uint8Array; b: Uint8Array }[])
+      .map((r) => ({ author: new Uint8Array(r.author), seq: r.seq, a: new Uint8Array(r.a), b: new Uint8Array(r.b) }));
   }
 
   putInvite(i: InviteRow): void { this.stmt.putInvite.run(i.id, i.secret, i.workspace, i.role, i.expires, i.usedBy ?? null); }

@@ -47,6 +47,10 @@ export interface Store {
    */
   readAfter(workspace: Uint8Array, author: Uint8Array, afterSeq: number, limit: number): { seq: number; order: number; bytes: Uint8Array }[];
 
+  /** Keeps a proof that `author` forked its log at `seq` (two entries it signed); once per author. */
+  putFork(workspace: Uint8Array, author: Uint8Array, seq: number, a: Uint8Array, b: Uint8Array): void;
+  forks(workspace: Uint8Array): { author: Uint8Array; seq: number; a: Uint8Array; b: Uint8Array }[];
+
   putInvite(invite: InviteRow): void;
   getInvite(id: Uint8Array): InviteRow | undefined;
   /** Marks the invitation used, atomically; false if it was used already. */

@@ -28,6 +28,8 @@ export const FrameType = {
   joinAccept: 8,
   /** Ephemeral, not logged: a sealed presence announcement (opaque to the sync layer). */
   presence: 9,
+  /** Evidence that an author forked its log: one entry (a hint: "I hold this at that seq") or two (a proof). */
+  fork: 10,
 } as const;
 
 /** Largest presence blob accepted. */
@@ -45,7 +47,8 @@ export type Frame =
   /** Join messages carry JSON objects; the join module validates their fields. */
   | { type: typeof FrameType.joinRequest; body: unknown }
   | { type: typeof FrameType.joinAccept; body: unknown }
-  | { type: typeof FrameType.presence; blob: Uint8Array };
+  | { type: typeof FrameType.presence; blob: Uint8Array }
+  | { type: typeof FrameType.fork; entries: Uint8Array[] };
 
 function str(w: Writer, s: string): void {
   const b = utf8.encode(s);
@@ -89,6 +92,10 @@ export function encodeFrame(f: Frame): Uint8Array {
       break;
     }
     case FrameType.presence: w.u16(f.blob.byteLength).bytes(f.blob); break;
+    case FrameType.fork:
+      w.u8(f.entries.length);
+      for (const e of f.entries) w.u32(e.byteLength).bytes(e);
+      break;
   }
   const out = w.finish();
   if (out.byteLength - 4 > MAX_FRAME_BYTES) throw new Error('frame too large');
@@ -154,6 +161,18 @@ export function decodeFrame(body: Uint8Array): Frame {
       const n = r.u16();
       if (n > MAX_PRESENCE_BYTES) throw new DecodeError('presence too large');
       f = { type, blob: r.bytes_(n) };
+      break;
+    }
+    case FrameType.fork: {
+      const n = r.u8();
+      if (n < 1 || n > 2) throw new DecodeError('a fork frame carries one or two entries');
+      const entries: Uint8Array[] = [];
+      for (let i = 0; i < n; i++) {
+        const len = r.u32();
+        if (len > MAX_ENTRY_BYTES) throw new DecodeError('entry too large');
+        entries.push(r.bytes_(len));
+      }
+      f = { type, entries };
       break;
     }
     default: throw new DecodeError(`unknown frame type ${type}`);

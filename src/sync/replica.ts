@@ -25,4 +25,19 @@ export interface Replica {
   ingest(entries: Uint8Array[], fromKey: Uint8Array): IngestReport;
   /** Called after new entries are stored (ours or received). Returns an unsubscribe function. */
   subscribe(onChange: () => void): () => void;
+  /** Fork evidence (optional: replicas that track forks). */
+  forks?: ForkTracking;
+}
+
+/** How a replica handles authors that forked their logs (see core/fork-proof.ts). */
+export interface ForkTracking {
+  /** The seq from which an author's log is void, if it forked. */
+  forkedAt(authorHex: string): number | undefined;
+  /** Proofs held, each two entries, to pass on. */
+  proofs(): Uint8Array[][];
+  /** Our stored entry at (author, seq), to send as a hint when the remote's head differs. */
+  entryAt(author: Uint8Array, seq: number): Uint8Array | undefined;
+  hashAt(author: Uint8Array, seq: number): Uint8Array | undefined;
+  /** Evidence from a remote (a hint or a proof); throws DecodeError if malformed. True if it was news. */
+  report(entries: Uint8Array[]): boolean;
 }

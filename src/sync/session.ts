@@ -4,7 +4,7 @@
 // entries were stored (a causal order), in batches, and says SYNCED once it has sent everything
 // the remote lacked at the time. Afterwards new entries are pushed live as they are stored.
 // We track what the remote holds (its vector plus what we sent and received), so we never echo.
-import { DecodeError, toHex } from '../core/bytes.ts';
+import { DecodeError, equalBytes, toHex } from '../core/bytes.ts';
 import type { ByteStream } from '../core/byte-stream.ts';
 import { BATCH_BYTES, BATCH_ENTRIES, FrameType, PROTOCOL_VERSION, type Frame, type PeerAddrs } from './frames.ts';
 import { FrameStream } from './frame-stream.ts';
@@ -109,6 +109,7 @@ export class SyncSession {
       this.replica = replica;
       this.unsubscribe = replica.subscribe(() => { void this.pump(); });
       await this.send({ type: FrameType.vector, heads: [...replica.vector().values()] });
+      for (const proof of replica.forks?.proofs() ?? []) await this.send({ type: FrameType.fork, entries: proof });
       const peers = this.opts.localPeers?.() ?? [];
       if (peers.length > 0) await this.send({ type: FrameType.peers, peers });
       for await (const f of frames) {
@@ -135,8 +136,20 @@ export class SyncSession {
     switch (f.type) {
       case FrameType.vector: {
         this.remoteHas = new Map();
-        for (const h of f.heads) this.remoteHas.set(toHex(h.author), h.seq);
+        for (const h of f.heads) {
+          this.remoteHas.set(toHex(h.author), h.seq);
+          // Same seq, other hash: the author forked. Show the remote our version, so both hold a proof.
+          const ours = replica.forks?.hashAt(h.author, h.seq);
+          if (ours && !equalBytes(ours, h.hash)) {
+            const entry = replica.forks!.entryAt(h.author, h.seq);
+            if (entry) void this.send({ type: FrameType.fork, entries: [entry] }).catch(() => {});
+          }
+        }
         void this.pump();
+        return;
+      }
+      case FrameType.fork: {
+        replica.forks?.report(f.entries);
         return;
       }
       case FrameType.entries: {
@@ -170,11 +183,11 @@ export class SyncSession {
       do {
         this.pumpAgain = false;
         await this.sendMissing(this.replica, this.remoteHas);
-      } while (this.pumpAgain && !this.ended);
-      if (!this.sentSynced && !this.ended) {
+        if (this.pumpAgain || this.sentSynced || this.ended) continue;
         this.sentSynced = true;
         await this.send({ type: FrameType.synced });
-      }
+        // Entries stored while SYNCED was being sent set pumpAgain too: they must not wait for the next change.
+      } while (this.pumpAgain && !this.ended);
     } catch (err) {
       if (!this.ended) {
         this.opts.log(`sync: sending to ${short(this.remoteHex)} failed: ${(err as Error).message}`);
@@ -190,7 +203,10 @@ export class SyncSession {
     const cursors: { author: Uint8Array; hex: string; after: number; to: number; page: { seq: number; order: number; bytes: Uint8Array }[]; i: number }[] = [];
     for (const [hex, head] of replica.vector()) {
       const after = remoteHas.get(hex) ?? 0;
-      if (head.seq > after) cursors.push({ author: head.author, hex, after, to: head.seq, page: [], i: 0 });
+      // A forked log is void from the fork on: never spread it further.
+      const forked = replica.forks?.forkedAt(hex);
+      const to = forked !== undefined ? Math.min(head.seq, forked - 1) : head.seq;
+      if (to > after) cursors.push({ author: head.author, hex, after, to, page: [], i: 0 });
     }
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
@@ -223,6 +239,12 @@ export class SyncSession {
       if (batch.length >= BATCH_ENTRIES) await flush();
     }
     await flush();
+  }
+
+  /** Passes a fork proof on (two entries). */
+  sendFork(proof: Uint8Array[]): void {
+    if (this.ended || !this.replica) return;
+    this.send({ type: FrameType.fork, entries: proof }).catch(() => {});
   }
 
   /** Sends a presence blob once the session is up; dropped (not queued up) if it is not. */

@@ -13,7 +13,9 @@ export function keyCare(ws: Workspace): ControlPayload[] {
   // Who was sent the current key by any entry, even one without effect (a re-add that lost a race
   // still handed over the keys): if that includes a non-member, the key is spent.
   const sentTo = ws.epochRecipients.get(s.currentEpoch);
-  if (role === 'manager' && sentTo && ws.keyFor(s.currentEpoch) && [...sentTo].some((k) => !s.members.has(k))) {
+  // A manager need not hold the current key to replace it (it may have gone only to members who left).
+  const lacking = !ws.keyFor(s.currentEpoch) && ws.members().every((m) => !sentTo?.has(m.keyHex));
+  if (role === 'manager' && sentTo && ([...sentTo].some((k) => !s.members.has(k)) || lacking)) {
     const { epoch, keys } = newEpoch(ws);
     return [{ type: 'rotate', epoch, keys }];
   }

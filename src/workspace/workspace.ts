@@ -2,7 +2,7 @@
 // key epochs; writes our entries; validates, stores and applies entries from others (the sync
 // layer's Replica). Membership verdicts can change when a concurrent control entry arrives late;
 // then the tools' state is rebuilt from the stored entries, so every replica ends the same.
-import { equalBytes, toHex, utf8 } from '../core/bytes.ts';
+import { DecodeError, equalBytes, toHex, utf8 } from '../core/bytes.ts';
 import { CausalIndex, type Vector } from '../core/causal.ts';
 // Arrival checks are shared with relays' keyless replicas (src/relay/blind-replica.ts).
 import { authenticateBatch, depsOf, Introductions, refuseOnArrival } from '../core/arrival.ts';
@@ -17,6 +17,7 @@ import type { EntryRow, Store } from '../store/store.ts';
 import type { IngestReport, Rejection, Replica } from '../sync/replica.ts';
 import type { AuthorInfo, ContentHandler } from './content-handler.ts';
 import { workspaceIdFor } from './workspace-id.ts';
+import { checkForkProof, type ForkProof } from '../core/fork-proof.ts';
 
 export interface WorkspaceContext {
   store: Store;
@@ -32,7 +33,9 @@ export type WorkspaceEvent =
   | { type: 'entries'; count: number }
   | { type: 'members' }
   | { type: 'removed' }
-  | { type: 'rejected'; rejection: Rejection };
+  | { type: 'rejected'; rejection: Rejection }
+  /** A new fork proof: pass it on to every session. */
+  | { type: 'fork'; proof: Uint8Array[] };
 
 export interface MemberView {
   keyHex: string;
@@ -129,6 +132,10 @@ export class Workspace implements Replica {
 
   /** Rebuilds state from the store (entries were authenticated when they were stored). */
   load(): void {
+    for (const f of this.ctx.store.forks(this.id)) {
+      const p = checkForkProof(decodeEntry(f.a), decodeEntry(f.b), entryCrypto);
+      if (typeof p !== 'string') this.forkProofs.set(hexOf(p.a.author), p);
+    }
     const stored: { e: Entry; vv: Vector }[] = [];
     for (const bytes of this.ctx.store.allEntries(this.id)) {
       const e = decodeEntry(bytes);
@@ -262,6 +269,7 @@ export class Workspace implements Replica {
     const auth = authenticateBatch(batch, this.id, this.heads, entryCrypto, (author, seq) => this.ctx.store.hashAt(this.id, author, seq));
     const report = this.accept(auth.ordered, false);
     for (const r of auth.refused) this.rejectOnArrival(report, r);
+    for (const theirs of auth.conflicts) this.evidence(theirs);
     report.duplicates += auth.duplicates;
     report.seen = auth.seen;
     return report;
@@ -348,6 +356,9 @@ export class Workspace implements Replica {
     } else if ((c.type === 'rotate' || c.type === 'remove') && c.epoch !== undefined && c.keys) {
       for (const to of Object.keys(c.keys)) sent(c.epoch, to);
     }
+    // Past a proven fork the author's control entries count for nothing.
+    const forked = this.forkProofs.get(hex)?.seq;
+    if (forked !== undefined && e.seq >= forked) return false;
     return this.resolver.add({ id: `${hex}:${e.seq}`, author: hex, seq: e.seq, clock: e.clock, payload: c, vv });
   }
 
@@ -370,6 +381,60 @@ export class Workspace implements Replica {
     }
     return learned;
   }
+
+  // ---- forks (core/fork-proof.ts) ----
+
+  private readonly forkProofs = new Map<string, ForkProof>();
+
+  /** Our stored entry of `author` at `seq`. */
+  private storedEntry(author: Uint8Array, seq: number): Uint8Array | undefined {
+    if (seq < 1) return undefined;
+    const row = this.ctx.store.readAfter(this.id, author, seq - 1, 1)[0];
+    return row && row.seq === seq ? row.bytes : undefined;
+  }
+
+  /** An authenticated entry that contradicts our log of its author: make a proof if it is one. */
+  private evidence(theirs: Entry): boolean {
+    const same = this.storedEntry(theirs.author, theirs.seq);
+    const before = this.storedEntry(theirs.author, theirs.seq - 1);
+    for (const ours of [same, before]) {
+      if (!ours) continue;
+      const p = checkForkProof(decodeEntry(ours), theirs, entryCrypto);
+      if (typeof p !== 'string') return this.recordFork(p);
+    }
+    return false;
+  }
+
+  /** Records a fork: the author's entries from the fork point on lose their effect everywhere. */
+  private recordFork(p: ForkProof): boolean {
+    const hex = hexOf(p.a.author);
+    const old = this.forkProofs.get(hex);
+    if (old && old.seq <= p.seq) return false;
+    this.forkProofs.set(hex, p);
+    this.ctx.store.putFork(this.id, p.a.author, p.seq, p.a.bytes, p.b.bytes);
+    this.ctx.log(`workspace ${this.idHex.slice(0, 8)}: author ${hex.slice(0, 8)} forked its log at seq ${p.seq}; its entries from there on are void`);
+    this.resolver.voidFrom(hex, p.seq);
+    this.rebuild();
+    this.emit({ type: 'members' });
+    this.emit({ type: 'fork', proof: [p.a.bytes, p.b.bytes] });
+    return true;
+  }
+
+  readonly forks = {
+    forkedAt: (hex: string): number | undefined => this.forkProofs.get(hex)?.seq,
+    proofs: (): Uint8Array[][] => [...this.forkProofs.values()].map((p) => [p.a.bytes, p.b.bytes]),
+    entryAt: (author: Uint8Array, seq: number) => this.storedEntry(author, seq),
+    hashAt: (author: Uint8Array, seq: number) => this.ctx.store.hashAt(this.id, author, seq),
+    report: (entries: Uint8Array[]): boolean => {
+      const decoded = entries.map((b) => decodeEntry(b));
+      if (decoded.some((e) => !equalBytes(e.workspace, this.id))) throw new DecodeError('fork evidence for another workspace');
+      if (decoded.length === 2) {
+        const p = checkForkProof(decoded[0], decoded[1], entryCrypto);
+        return typeof p === 'string' ? false : this.recordFork(p);
+      }
+      return this.evidence(decoded[0]);
+    },
+  };
 
   /** Re-applies every stored entry under the current verdicts (after a retroactive change). */
   private rebuild(): void {
@@ -403,6 +468,8 @@ export class Workspace implements Replica {
   private applyStored(e: Entry, vv: Vector): void {
     const hex = hexOf(e.author);
     const id = `${hex}:${e.seq}`;
+    const forked = this.forkProofs.get(hex)?.seq;
+    if (forked !== undefined && e.seq >= forked) { this.markInvalid({ author: hex, seq: e.seq, reason: `its author forked its log at seq ${forked}` }); return; }
     if (e.kind === EntryKind.control) {
       const why = this.resolver.verdict(id);
       if (why) this.markInvalid({ author: hex, seq: e.seq, reason: why });

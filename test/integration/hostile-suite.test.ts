@@ -219,7 +219,6 @@ async function api<T>(d: Daemon, path: string): Promise<T> {
   return await res.json() as T;
 }
 
-const FORK_TODO = 'core: honest replicas holding different versions of a forked log never exchange them (sessions compare heads by seq only), so they do not converge';
 
 test('hostile peers against real daemons: every attack is refused and recorded, honest daemons converge', { timeout: 120_000 }, async (t) => {
   const homes: string[] = [];
@@ -389,7 +388,7 @@ test('hostile peers against real daemons: every attack is refused and recorded, 
   assert.deepEqual(final[0].members.map((m) => [m.name, m.role]).sort(), [['alice', 'manager'], ['bob', 'participant'], ['carol', 'manager'], ['gus', 'guest']]);
   assert.deepEqual(final[0].chat.map((m) => m.text).sort(), ['hello from alice', 'hello from bob', 'hello from carol']);
 
-  // Last, because with today's core it leaves the replicas apart (see FORK_TODO).
+  // Last: it voids the guest's log from the fork on, on every replica.
   await t.test('(c) a forked log: two contents at one seq, sent to two daemons that then sync', async (tc) => {
     // Both daemons must agree on the guest's head first, so the two versions share their parent.
     let sb!: RawSession;
@@ -412,9 +411,10 @@ test('hostile peers against real daemons: every attack is refused and recorded, 
     await Promise.all([sb.close(), sc.close()]);
     await eventually('the fork in a daemon log', async () => b.output + c.output, (log) => /rejected entry .*forked log/.test(log), 10_000);
     await allRunning();
-    await tc.test('then they converge', { todo: FORK_TODO }, async () => {
-      const after = await settle('bob, carol and alice converge after the fork', undefined, 5000);
-      assert.ok(after.chat.filter((m) => m.text.startsWith('fork ')).length <= 1, 'at most one version of the forked entry is shown');
+    await tc.test('then they converge: the proof travels and every replica voids the forked log', async () => {
+      const after = await settle('bob, carol and alice converge after the fork', undefined, 10_000);
+      assert.equal(after.chat.filter((m) => m.text.startsWith('fork ')).length, 0, 'neither version of the forked entry is shown');
+      await eventually('the fork proof reached alice', async () => a.output, (log) => /forked its log at seq/.test(log), 10_000);
       assert.deepEqual(after.members, state.members);
     });
     await allRunning();

@@ -51,6 +51,17 @@ export function storeContract(name: string, open: () => { store: Store; reopen?:
     } finally { store.close(); cleanup?.(); }
   });
 
+  test(`${name}: fork proofs, one per author`, () => {
+    const { store, cleanup } = open();
+    try {
+      store.addWorkspace(ws);
+      store.putFork(ws, alice, 3, bytes(4, 1), bytes(4, 2));
+      store.putFork(ws, alice, 2, bytes(4, 3), bytes(4, 4));
+      assert.deepEqual(store.forks(ws).map((f) => [f.author[0], f.seq, f.a[0]]), [[2, 3, 1]]);
+      assert.deepEqual(store.forks(bytes(16, 9)), []);
+    } finally { store.close(); cleanup?.(); }
+  });
+
   test(`${name}: invitations are used once`, () => {
     const { store, cleanup } = open();
     try {

@@ -104,16 +104,32 @@ test('replayed entries change nothing; reordered ones are rejected as a gap', as
   assert.deepEqual(snapshot(a).chat.slice(-3), ['one', 'two', 'three']);
 });
 
-test('a broken hash chain and a forked log are rejected', async () => {
+test('a broken hash chain and a forked log are rejected; a signed one proves equivocation', async () => {
   const { a, b } = await setup();
   const e1 = chatEntry(b, a.key, 1, ZERO_HASH, 'one');
   await deliver(a, b, [e1]);
   const before = snapshot(a);
-  await deliver(a, b, [chatEntry(b, a.key, 2, new Uint8Array(32).fill(7), 'bad link')]);
-  assert.ok(a.ws.audit().some((r) => /prevHash/.test(r.reason)));
+  // A broken link forged by someone else: a bad signature, refused, nothing else changes.
+  const forged = chatEntry(b, a.key, 2, new Uint8Array(32).fill(7), 'forged link');
+  forged[forged.length - 1] ^= 1;
+  await deliver(a, b, [forged]);
+  assert.deepEqual(snapshot(a), before);
+  assert.equal(a.ws.forks.forkedAt(b.ws.selfHex), undefined);
+  // The same seq with other content, signed by the author: a fork. Refused, and the two signed
+  // entries prove the author equivocated, so its log is void from seq 1 on.
   await deliver(a, b, [chatEntry(b, a.key, 1, ZERO_HASH, 'other one')]);
   assert.ok(a.ws.audit().some((r) => /forked/.test(r.reason)));
-  assert.deepEqual(snapshot(a), before);
+  assert.equal(a.ws.forks.forkedAt(b.ws.selfHex), 1);
+  assert.ok(!snapshot(a).chat.includes('one'));
+  assert.deepEqual(snapshot(a).heads, before.heads, 'nothing new stored');
+});
+
+test('a validly signed entry that does not chain onto ours is a fork proof too', async () => {
+  const { a, b } = await setup();
+  await deliver(a, b, [chatEntry(b, a.key, 1, ZERO_HASH, 'one')]);
+  await deliver(a, b, [chatEntry(b, a.key, 2, new Uint8Array(32).fill(7), 'bad link')]);
+  assert.ok(a.ws.audit().some((r) => /prevHash/.test(r.reason)));
+  assert.equal(a.ws.forks.forkedAt(b.ws.selfHex), 1);
 });
 
 test('a guest writing a document update is rejected', async () => {
@@ -156,4 +172,25 @@ test('an entry for another workspace is a malformed frame', async () => {
   const s = await raw(a, b.signing.publicKey);
   await s.fs.send({ type: FrameType.entries, entries: [e.bytes] });
   assert.ok((await s.done) instanceof Error);
+});
+
+test('a forked log: two honest replicas holding different versions exchange a proof and both void it', async () => {
+  const { a, b } = await setup();
+  const c = member(a, 'carol');
+  const lc = connect(c, a);
+  await lc.initiator.remoteSynced;
+  lc.close();
+  const left = chatEntry(b, a.key, 1, ZERO_HASH, 'fork left');
+  const right = chatEntry(b, a.key, 1, ZERO_HASH, 'fork right');
+  await deliver(a, b, [left]);
+  await deliver(c, b, [right]);
+  assert.ok(snapshot(a).chat.includes('fork left'));
+  assert.ok(snapshot(c).chat.includes('fork right'));
+  const l = connect(c, a);
+  await waitFor(() => !snapshot(a).chat.some((t) => t.startsWith('fork')) && !snapshot(c).chat.some((t) => t.startsWith('fork')), 3000, 'both void the forked entries');
+  l.close();
+  assert.equal(a.ws.forks.forkedAt(b.ws.selfHex), 1);
+  assert.equal(c.ws.forks.forkedAt(b.ws.selfHex), 1);
+  assert.deepEqual(snapshot(a).chat, snapshot(c).chat);
+  assert.ok(a.logs.some((x) => /forked its log at seq 1/.test(x)));
 });

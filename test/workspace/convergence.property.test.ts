@@ -208,8 +208,11 @@ test('random schedules over 3-5 replicas converge on membership, roles, key epoc
     },
   ), {
     numRuns: 1000,
+    // Fixed by default so a CI run is reproducible; TRELLIS_PROP_SEED=random explores new schedules.
+    seed: process.env.TRELLIS_PROP_SEED === 'random' ? Date.now() | 0 : Number(process.env.TRELLIS_PROP_SEED ?? 20261125),
     // Schedules that once broke convergence, kept as regressions.
     examples: [
+      [[3, 0, [0, 0], JSON.parse('[{"t":"remove","r":0,"target":1},{"t":"sync","a":0,"b":2},{"t":"remove","r":0,"target":2},{"t":"add","r":2,"target":1,"role":0},{"t":"doc","r":0},{"t":"rotate","r":0},{"t":"leave","r":0},{"t":"chat","r":0},{"t":"rotate","r":0},{"t":"doc","r":0}]') as Op[]]],
       [[3, 0, [0, 0], JSON.parse('[{"t":"remove","r":0,"target":2},{"t":"remove","r":2,"target":0},{"t":"sync","a":0,"b":1},{"t":"doc","r":0},{"t":"doc","r":0},{"t":"remove","r":0,"target":0},{"t":"chat","r":0},{"t":"chat","r":0},{"t":"chat","r":0},{"t":"chat","r":1}]') as Op[]]],
       [[3, 0, [0, 1], JSON.parse('[{"t":"role","r":0,"target":1,"role":1},{"t":"remove","r":1,"target":0},{"t":"doc","r":0},{"t":"chat","r":0},{"t":"chat","r":0},{"t":"doc","r":1},{"t":"chat","r":0},{"t":"rotate","r":0},{"t":"remove","r":1,"target":0},{"t":"add","r":0,"target":0,"role":0},{"t":"chat","r":0}]') as Op[]]],
       [[5, 0, [0, 0, 0, 0], JSON.parse('[{"t":"remove","r":0,"target":3},{"t":"chat","r":0},{"t":"chat","r":0},{"t":"chat","r":0},{"t":"sync","a":0,"b":1},{"t":"add","r":1,"target":3,"role":0},{"t":"remove","r":0,"target":3},{"t":"remove","r":0,"target":3},{"t":"chat","r":1},{"t":"role","r":0,"target":1,"role":1}]') as Op[]]],

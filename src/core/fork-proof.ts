@@ -1,0 +1,31 @@
+// Proof that an author forked its log: two entries it signed that cannot both belong to one chain.
+// Either the same seq with different content, or an entry at seq s+1 whose prevHash is not the
+// hash of the author's entry at s (so a different entry at s exists). Any replica can check a proof
+// alone, so proofs travel between peers and every replica voids the author's entries from the fork
+// point on: honest replicas converge even though they hold different versions. Pure.
+import { equalBytes } from './bytes.ts';
+import { type Entry, signedPart } from './entry.ts';
+import type { EntryCrypto } from './entry-crypto.ts';
+
+export interface ForkProof {
+  /** The earlier of the two (lower seq, or either when equal). */
+  a: Entry;
+  b: Entry;
+  /** First seq that is no longer trustworthy. */
+  seq: number;
+}
+
+/** A valid proof made of `x` and `y` (in any order), or the reason they are not one. */
+export function checkForkProof(x: Entry, y: Entry, crypto: EntryCrypto): ForkProof | string {
+  if (!equalBytes(x.author, y.author) || !equalBytes(x.workspace, y.workspace)) return 'entries of different authors or workspaces';
+  const [a, b] = x.seq <= y.seq ? [x, y] : [y, x];
+  if (a.seq === b.seq) {
+    if (equalBytes(a.bytes, b.bytes)) return 'the same entry twice';
+  } else if (b.seq === a.seq + 1) {
+    if (equalBytes(b.prevHash, crypto.hash(a.bytes))) return 'the entries chain correctly';
+  } else {
+    return 'the entries are not adjacent';
+  }
+  if (!crypto.verify(a.signature, signedPart(a), a.author) || !crypto.verify(b.signature, signedPart(b), b.author)) return 'a signature does not verify';
+  return { a, b, seq: a.seq };
+}
