@@ -24,6 +24,8 @@ export interface MemberInfo {
   /** The tool they have open, when they say. */
   tool?: string;
   typing?: boolean;
+  /** Where their cursor is in a document: opaque editor data (a Yjs awareness state), from presence. */
+  cursor?: { doc: string; data: string };
 }
 
 import type { ChatMessage } from './tools/chat/chat-tool.ts';
@@ -65,5 +67,12 @@ export type PeerEvent =
 
 import type { FileProgressEvent } from './tools/files/files-service.ts';
 export type { FileProgressEvent };
+
+// What the tools return (API, SDK): the tool list, history rows, tasks, events, topics.
+export type { ToolInstance } from './tools/tool.ts';
+export type { HistoryRow } from './tools/registry/history.ts';
+export type { Task, TaskComment, TaskStatus } from './tools/tasks/task.ts';
+export type { CalendarEvent, ImportResult } from './tools/calendar/event.ts';
+export type { Reply, Topic, TopicSummary } from './tools/discussion/topic.ts';
 
 export { MAX_CHAT_BYTES, MAX_NAME_CHARS } from './core/limits.ts';

@@ -22,13 +22,20 @@ import { createWorkspace } from './workspace/create-workspace.ts';
 import { decodeInvite, encodeInvite } from './workspace/invite-code.ts';
 import { newEpoch } from './workspace/control-builders.ts';
 import { keyCare } from './workspace/key-care.ts';
-import { ANNOUNCE_MS, openPresence, PresenceTable, sealPresence, type PresenceState } from './workspace/presence.ts';
+import { ANNOUNCE_MS, MAX_CURSOR_CHARS, openPresence, PresenceTable, sealPresence, type PresenceState } from './workspace/presence.ts';
 import { answerJoin, inviteIdOf, requestJoin } from './workspace/join.ts';
 import { Workspace, type WorkspaceContext } from './workspace/workspace.ts';
 import * as Y from 'yjs';
 import type { Role } from './core/membership.ts';
 import type { DocAccess, DocMember, HistoryItem } from './tools/doc-access.ts';
 import { DOC_ID_BYTES, docIdOf, REGISTRY_DOC_ID } from './tools/docs/doc-tool.ts';
+// -- relays (src/relay/): attached relays are sync partners; RelayLinks keeps us connected to them --
+import { RelayLinks, type RelayLinkInfo } from './relay/relay-links.ts';
+import { parseRelayAddress } from './relay/relay-address.ts';
+import { RelayJoins, splitInviteAddrs, type PendingJoinInfo } from './relay/relay-joins.ts';
+import { answerDeliveries } from './relay/join-client.ts';
+import { RELAY_JOIN_PROTOCOL } from './relay/queued-join.ts';
+import type { Invite } from './workspace/invite-code.ts';
 
 export interface PeerOptions {
   /** Home directory: identity.json, trellis.db. The identity must exist (see store/identity-file.ts). */
@@ -49,10 +56,13 @@ export interface PeerOptions {
 
 const DEFAULT_INVITE_MS = 7 * 24 * 3600_000;
 const JOIN_SYNC_TIMEOUT_MS = 300_000;
+/** How long `join` waits for an offline inviter to accept a request queued at a relay. */
+const JOIN_QUEUE_WAIT_MS = 600_000;
 const RESYNC_DELAY_MS = 1000;
 const KEY_CARE_DELAY_MS = 100;
 const IDLE_AFTER_MS = 15 * 60_000;
-const REFUSALS = new Set(['forbidden', 'not-found', 'duplicate', 'version']);
+// 'quota': a relay refused our entries; RelayLinks tries it again later, not every second.
+const REFUSALS = new Set(['forbidden', 'not-found', 'duplicate', 'version', 'quota']);
 
 interface SessionSlot {
   session?: SyncSession;
@@ -86,6 +96,10 @@ export class Peer implements DocAccess {
   private readonly listeners = new Set<(e: PeerEvent) => void>();
   private readonly docListeners = new Set<(ws: string, doc: string) => void>();
   private net!: NetNode;
+  /** Relays attached to our workspaces: connections and their last refusals (src/relay/relay-links.ts). */
+  private relayLinks!: RelayLinks;
+  /** Our joins queued at relays while the inviter is offline (src/relay/relay-joins.ts). */
+  private relayJoins!: RelayJoins;
   /** The files tool (src/tools/files): add, get, versions; serves and fetches chunks. */
   files!: FilesService;
   private stopped = false;
@@ -144,6 +158,18 @@ export class Peer implements DocAccess {
     });
     peer.presenceTimer = setInterval(() => peer.announceAll(), ANNOUNCE_MS);
     peer.presenceTimer.unref();
+    // -- relays: dial every relay attached to our workspaces, now and after losses --
+    peer.relayLinks = new RelayLinks({
+      net: peer.net, selfHex: peer.keyHex, log, workspaces: () => peer.workspaces.values(),
+      resync: (wsHex, relay) => { const ws = peer.workspaces.get(wsHex); if (ws) peer.ensureSession(ws, relay); },
+    });
+    // Join requests relays pass on to us as inviter; our own joins left pending at relays.
+    await peer.net.handle(RELAY_JOIN_PROTOCOL, (stream, remote) => answerDeliveries(stream, remote, {
+      selfHex: peer.keyHex, store: peer.store, findWorkspace: (id) => peer.workspaces.get(id), isRelayOf: RelayLinks.isRelayOf, log,
+    }));
+    peer.relayLinks.start();
+    peer.relayJoins = new RelayJoins({ net: peer.net, identity, home: opts.home, log, complete: (inv, relay) => peer.completeRelayJoin(inv, relay) });
+    peer.relayJoins.resume();
     // Members we met before: dial them (bootstrap addresses are dialled by the net layer).
     for (const { key, addrs } of store.peerAddrs()) if (peer.isMemberAnywhere(toHex(key))) peer.dialAny(addrs);
     return peer;
@@ -170,10 +196,11 @@ export class Peer implements DocAccess {
         this.emit({ type: 'members', workspace: ws.idHex });
         // New members may be connected already: start syncing with them.
         for (const p of this.net?.connectedPeers() ?? []) this.ensureSession(ws, p);
-        // Members who left may still be connected: stop syncing with them.
+        // Members who left (and relays detached) may still be connected: stop syncing with them.
         for (const [k, slot] of this.sessions) {
-          if (k.startsWith(ws.idHex + '/') && !ws.isMember(k.slice(ws.idHex.length + 1))) slot.session?.drainAndClose();
+          if (k.startsWith(ws.idHex + '/') && !this.isSyncPartner(ws, k.slice(ws.idHex.length + 1))) slot.session?.drainAndClose();
         }
+        this.relayLinks?.poke(); // relays attached meanwhile: dial them
         this.scheduleKeyCare(ws);
       } else if (e.type === 'removed') {
         this.log(`workspace ${ws.idHex.slice(0, 8)}: we were removed; no longer syncing it`);
@@ -242,10 +269,15 @@ export class Peer implements DocAccess {
     return false;
   }
 
-  /** Opens a sync session with a connected member unless one exists. */
+  /** Members, and relays attached to the workspace, are who we sync it with. */
+  private isSyncPartner(ws: Workspace, hex: string): boolean {
+    return ws.isMember(hex) || RelayLinks.isRelayOf(ws, hex);
+  }
+
+  /** Opens a sync session with a connected member (or attached relay) unless one exists. */
   private ensureSession(ws: Workspace, p: NetPeerInfo): void {
     const hex = toHex(p.publicKey);
-    if (this.stopped || hex === this.keyHex || !ws.isMember(hex) || ws.removedSelf) return;
+    if (this.stopped || hex === this.keyHex || !this.isSyncPartner(ws, hex) || ws.removedSelf) return;
     const k = this.slotKey(ws, hex);
     if (this.sessions.has(k)) return;
     const slot: SessionSlot = { mine: true };
@@ -266,9 +298,12 @@ export class Peer implements DocAccess {
       return undefined;
     }
     let retry = true;
+    const toRelay = RelayLinks.isRelayOf(ws, toHex(p.publicKey));
+    if (toRelay) this.relayLinks.sessionOpened(ws.idHex, toHex(p.publicKey), session);
     void session.initiate(ws).catch((err: Error) => {
       // A refusal (not a member as far as they know, duplicate) is retried only when membership changes.
       if (err instanceof SessionError && REFUSALS.has(err.code)) retry = false;
+      if (toRelay) this.relayLinks.sessionEnded(ws.idHex, p, err);
       if (!(err instanceof SessionError && err.code === 'duplicate')) this.log(`sync: session with ${toHex(p.publicKey).slice(0, 8)} ended: ${err.message}`);
     }).finally(() => this.sessionEnded(ws, p, slot, k, retry));
     return session;
@@ -394,13 +429,23 @@ export class Peer implements DocAccess {
     if (changed) this.emit({ type: 'presence', workspace: ws.idHex, member: r.author });
   }
 
-  /** Sets what we show others in a workspace (which tool, typing) and counts as activity. */
-  setPresence(idOrName: string, state: { tool?: string; typing?: boolean }): void {
+  /**
+   * Sets what we show others in a workspace (which tool, typing, where our cursor is in a
+   * document) and counts as activity. Fields left out keep their value; `null` clears one.
+   */
+  setPresence(idOrName: string, state: { tool?: string | null; typing?: boolean; cursor?: { doc: string; data: string } | null }): void {
     const ws = this.ws(idOrName);
-    if (state.tool !== undefined && (typeof state.tool !== 'string' || state.tool.length > 64)) throw new TrellisError('invalid', 'tool must be a string of at most 64 characters');
+    if (state.tool != null && (typeof state.tool !== 'string' || state.tool.length > 64)) throw new TrellisError('invalid', 'tool must be a string of at most 64 characters');
     if (state.typing !== undefined && typeof state.typing !== 'boolean') throw new TrellisError('invalid', 'typing must be true or false');
+    if (state.cursor != null && (typeof state.cursor.doc !== 'string' || !/^[0-9a-f]{32}$/.test(state.cursor.doc) || typeof state.cursor.data !== 'string' || state.cursor.data.length > MAX_CURSOR_CHARS)) {
+      throw new TrellisError('invalid', `cursor is {doc: 32 hex characters, data: at most ${MAX_CURSOR_CHARS} characters}`);
+    }
     this.lastActivity = Date.now();
-    this.ownPresence.set(ws.idHex, { ...(state.tool ? { tool: state.tool } : {}), ...(state.typing ? { typing: true } : {}) });
+    const next: PresenceState = { ...this.ownPresence.get(ws.idHex) };
+    if (state.tool !== undefined) { if (state.tool) next.tool = state.tool; else delete next.tool; }
+    if (state.typing !== undefined) { if (state.typing) next.typing = true; else delete next.typing; }
+    if (state.cursor !== undefined) { if (state.cursor) next.cursor = state.cursor; else delete next.cursor; }
+    this.ownPresence.set(ws.idHex, next);
     this.announce(ws);
   }
 
@@ -453,22 +498,73 @@ export class Peer implements DocAccess {
     const secret = randomBytes(32);
     const expires = Date.now() + ttl;
     this.store.putInvite({ id: inviteIdOf(secret), secret, workspace: ws.id, role, expires });
-    return encodeInvite({ workspace: ws.id, inviter: this.identity.signing.publicKey, secret, role, expires, addrs: this.net.addrs(), workspaceName: ws.name }, this.identity.signing.secretKey);
+    // Relays' addresses follow ours: a joiner who cannot reach us queues its request there (src/relay/).
+    const relayAddrs = [...ws.state.relays.values()].flatMap((r) => r.addrs);
+    const addrs = [...this.net.addrs(), ...relayAddrs];
+    return encodeInvite({ workspace: ws.id, inviter: this.identity.signing.publicKey, secret, role, expires, addrs, workspaceName: ws.name }, this.identity.signing.secretKey);
   }
 
   async join(code: string): Promise<WorkspaceInfo> {
+    const { id } = await this.joinWithRelays(code, { wait: true });
+    return this.info(this.workspaces.get(id)!);
+  }
+
+  /**
+   * Joins directly with the inviter if it can be reached; otherwise queues the request at a
+   * relay named in the code (src/relay/), and with `wait` waits until the inviter (when it comes
+   * online) accepted it and the history synced from the relay. Without `wait` it answers
+   * `pending: true` at once; the join completes in the background, also after a restart.
+   */
+  async joinWithRelays(code: string, opts: { wait?: boolean; timeoutMs?: number } = {}): Promise<{ id: string; pending: boolean; relay?: string }> {
     const inv = decodeInvite(code);
     if (inv.expires < Date.now()) throw new TrellisError('forbidden', `this invitation expired on ${new Date(inv.expires).toISOString()}; ask for a new one`);
     const idHex = toHex(inv.workspace);
     if (this.workspaces.has(idHex)) throw new TrellisError('conflict', `you are already a member of "${this.workspaces.get(idHex)!.name}"`);
     if (toHex(inv.inviter) === this.keyHex) throw new TrellisError('invalid', 'this is your own invitation: give it to the person you invite');
     if (inv.addrs.length === 0) throw new TrellisError('invalid', 'the invitation carries no address to reach the inviter');
+    const { inviter, relays } = splitInviteAddrs(inv);
+    if (!this.relayJoins.has(idHex) && await this.joinDirect(inv, inviter)) return { id: idHex, pending: false };
+    if (relays.length === 0) throw new TrellisError('unavailable', `cannot reach the inviter (${inv.addrs.length} address(es) tried): is their peer running?`);
+    // The inviter is offline: queue the request at one of the workspace's relays.
+    const ans = await this.relayJoins.queue(inv, code);
+    if (opts.wait === false && !this.workspaces.has(idHex)) return { id: idHex, pending: true, relay: toHex(ans.relay.publicKey) };
+    await this.relayJoins.wait(idHex, Date.now() + (opts.timeoutMs ?? JOIN_QUEUE_WAIT_MS));
+    return { id: idHex, pending: false };
+  }
+
+  /** Joins that wait at a relay for the inviter, and how they stand. */
+  pendingJoins(): PendingJoinInfo[] {
+    return this.relayJoins.list();
+  }
+
+  /** A join queued at `relay` was accepted: hold the workspace and sync its history from the relay. */
+  private async completeRelayJoin(inv: Invite, relay: NetPeerInfo): Promise<void> {
+    const idHex = toHex(inv.workspace);
+    let ws = this.workspaces.get(idHex);
+    if (!ws) {
+      this.store.addWorkspace(inv.workspace);
+      ws = new Workspace(this.ctx, inv.workspace, new Map());
+      this.register(ws);
+    }
+    const k = this.slotKey(ws, toHex(relay.publicKey));
+    if (!this.sessions.has(k)) {
+      const slot: SessionSlot = { mine: true };
+      this.sessions.set(k, slot);
+      await this.openSession(ws, relay, slot, k);
+    }
+    await this.waitSynced(k, Date.now() + JOIN_SYNC_TIMEOUT_MS);
+    this.emit({ type: 'workspace', workspace: ws.idHex });
+  }
+
+  /** The direct join exchange with the inviter; false if no address of it answers. */
+  private async joinDirect(inv: Invite, addrs: string[]): Promise<boolean> {
+    const idHex = toHex(inv.workspace);
     let opened: Awaited<ReturnType<NetNode['openStream']>> | undefined;
     const errors: string[] = [];
-    for (const a of inv.addrs) {
+    for (const a of addrs) {
       try { opened = await this.net.openStream(a, JOIN_PROTOCOL); break; } catch (err) { errors.push((err as Error).message); }
     }
-    if (!opened) throw new TrellisError('unavailable', `cannot reach the inviter (${inv.addrs.length} address(es) tried): is their peer running?`);
+    if (!opened) return false;
     if (compareBytes(opened.remote.publicKey, inv.inviter) !== 0) {
       opened.stream.abort();
       throw new TrellisError('invalid', 'the peer at the invitation\'s address is not the inviter');
@@ -490,7 +586,7 @@ export class Peer implements DocAccess {
     await this.openSession(ws, opened.remote, slot, k);
     await this.waitSynced(k, Date.now() + JOIN_SYNC_TIMEOUT_MS);
     this.emit({ type: 'workspace', workspace: ws.idHex });
-    return this.info(ws);
+    return true;
   }
 
   /**
@@ -530,6 +626,7 @@ export class Peer implements DocAccess {
       const info: MemberInfo = { name: m.name, key: m.keyHex, role: m.role, online: isOnline, status: !isOnline ? 'offline' : state.idle ? 'idle' : 'online' };
       if (isOnline && state.tool) info.tool = state.tool;
       if (isOnline && state.typing) info.typing = true;
+      if (isOnline && !self && p?.state.cursor) info.cursor = p.state.cursor;
       return info;
     });
   }
@@ -595,6 +692,38 @@ export class Peer implements DocAccess {
     const c = parseControl({ type: 'permissions', table });
     if (typeof c === 'string') throw new TrellisError('invalid', 'a permission table lists, for chat and doc, the roles that may write');
     this.control(ws, c);
+  }
+
+  // ---- relays (src/relay/) ----
+
+  /** Attaches a relay (managers): a signed `relay` entry; every member's peer then syncs with it. */
+  async addRelay(idOrName: string, address: string): Promise<RelayLinkInfo[]> {
+    const ws = this.ws(idOrName);
+    const relay = parseRelayAddress(address);
+    if (relay.key === this.keyHex) throw new TrellisError('invalid', 'that address is this peer\'s own: give the relay\'s address');
+    if (ws.isMember(relay.key)) throw new TrellisError('invalid', 'that address is a member\'s peer, not a relay');
+    const known = ws.state.relays.get(relay.key);
+    // Attaching it again keeps its other addresses (most recent first), up to the limit.
+    const addrs = [relay.addr, ...(known?.addrs ?? []).filter((a) => a !== relay.addr)].slice(0, 8);
+    this.control(ws, { type: 'relay', key: relay.key, addrs });
+    return this.relayList(ws.idHex);
+  }
+
+  /** Detaches a relay (managers), named by its key, a unique key prefix or one of its addresses. */
+  async removeRelay(idOrName: string, which: string): Promise<void> {
+    const ws = this.ws(idOrName);
+    if (typeof which !== 'string' || which.trim() === '') throw new TrellisError('invalid', 'a relay key or address is required');
+    const w = which.trim();
+    const matches = [...ws.state.relays.values()].filter((r) => r.keyHex === w || (w.length >= 8 && r.keyHex.startsWith(w)) || r.addrs.includes(w)
+      || (w.startsWith('/') && (() => { try { return parseRelayAddress(w).key === r.keyHex; } catch { return false; } })()));
+    if (matches.length === 0) throw new TrellisError('not-found', `no relay "${w}" is attached to this workspace (see trellis relay list)`);
+    if (matches.length > 1) throw new TrellisError('invalid', `"${w}" matches several relays: use the key (trellis relay list)`);
+    this.control(ws, { type: 'unrelay', key: matches[0].keyHex });
+  }
+
+  /** Relays attached to a workspace, whether we are connected to them, and their last refusal. */
+  relayList(idOrName: string): RelayLinkInfo[] {
+    return this.relayLinks.list(this.ws(idOrName));
   }
 
   /** Epoch keys held, for tests and diagnostics (never their bytes). */
@@ -716,6 +845,8 @@ export class Peer implements DocAccess {
     if (this.stopped) return;
     this.stopped = true;
     if (this.presenceTimer) clearInterval(this.presenceTimer);
+    this.relayLinks?.stop();
+    this.relayJoins?.stop();
     for (const slot of this.sessions.values()) slot.session?.close();
     this.sessions.clear();
     await this.files?.stop(); // files tool: cancels transfers before the network goes

@@ -13,7 +13,12 @@ export interface PresenceState {
   typing?: boolean;
   /** No activity for 15 minutes. */
   idle?: boolean;
+  /** Where the member's cursor is in a document: opaque editor data (a Yjs awareness state, JSON). */
+  cursor?: { doc: string; data: string };
 }
+
+/** Longest cursor data carried: the whole blob must stay under MAX_PRESENCE_BYTES. */
+export const MAX_CURSOR_CHARS = 1200;
 
 export interface PresenceRecord {
   author: string;
@@ -36,6 +41,12 @@ function parseState(json: unknown): PresenceState | undefined {
   if (o.tool !== undefined) { if (typeof o.tool !== 'string' || o.tool.length > 64) return undefined; out.tool = o.tool; }
   if (o.typing !== undefined) { if (typeof o.typing !== 'boolean') return undefined; out.typing = o.typing; }
   if (o.idle !== undefined) { if (typeof o.idle !== 'boolean') return undefined; out.idle = o.idle; }
+  if (o.cursor !== undefined) {
+    const c = o.cursor as Record<string, unknown> | null;
+    if (typeof c !== 'object' || c === null || typeof c.doc !== 'string' || !/^[0-9a-f]{32}$/.test(c.doc)
+      || typeof c.data !== 'string' || c.data.length > MAX_CURSOR_CHARS) return undefined;
+    out.cursor = { doc: c.doc, data: c.data };
+  }
   return out;
 }
 

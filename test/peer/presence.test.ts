@@ -24,6 +24,12 @@ test('presence: tool and typing travel; a stopped peer goes offline within 10 s'
   await b.peer.join(await a.peer.createInvite(ws.id, {}));
   b.peer.setPresence(ws.id, { tool: 'notes', typing: true });
   await waitFor(() => a.peer.members(ws.id).some((m) => m.name === 'bob' && m.tool === 'notes' && m.typing === true), 5000, 'bob typing in notes at alice');
+  // A cursor (opaque editor awareness data) travels too, and can be cleared.
+  b.peer.setPresence(ws.id, { cursor: { doc: 'ab'.repeat(16), data: '{"user":{"name":"bob"},"cursor":{"anchor":3}}' } });
+  await waitFor(() => a.peer.members(ws.id).some((m) => m.name === 'bob' && m.cursor?.data.includes('"anchor":3') === true && m.tool === 'notes'), 5000, 'bob\'s cursor at alice');
+  b.peer.setPresence(ws.id, { cursor: null });
+  await waitFor(() => a.peer.members(ws.id).some((m) => m.name === 'bob' && !m.cursor), 5000, 'cursor cleared');
+  assert.throws(() => b.peer.setPresence(ws.id, { cursor: { doc: 'nope', data: '' } }), /cursor is/);
   const me = a.peer.members(ws.id).find((m) => m.name === 'alice')!;
   assert.equal(me.status, 'online');
   const c = await startPeer('carol', [b.peer.status().addrs[0]]);

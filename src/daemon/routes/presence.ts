@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { route } from '../router.ts';
 
 const PostPresence = z.object({
-  tool: z.string().max(64).optional(),
+  tool: z.string().max(64).nullable().optional(),
   typing: z.boolean().optional(),
-});
+  cursor: z.object({ doc: z.string().regex(/^[0-9a-f]{32}$/), data: z.string().max(1200) }).nullable().optional(),
+}).strict();
 
 export const presenceRoutes = [
   route({
@@ -13,7 +14,11 @@ export const presenceRoutes = [
     path: '/api/workspaces/:ws/presence',
     body: PostPresence,
     handle: ({ peer, params, body }) => {
-      peer.setPresence(peer.resolveWorkspace(params.ws), { ...(body.tool !== undefined ? { tool: body.tool } : {}), ...(body.typing !== undefined ? { typing: body.typing } : {}) });
+      peer.setPresence(peer.resolveWorkspace(params.ws), {
+        ...(body.tool !== undefined ? { tool: body.tool } : {}),
+        ...(body.typing !== undefined ? { typing: body.typing } : {}),
+        ...(body.cursor !== undefined ? { cursor: body.cursor } : {}),
+      });
       return { ok: true };
     },
   }),
