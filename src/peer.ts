@@ -52,6 +52,11 @@ export interface PeerOptions {
   log?: (line: string) => void;
   /** Store override (tests, benchmarks); default SQLite in the home directory. */
   store?: Store;
+  /**
+   * Circuit relay client (NAT traversal through the relays of our workspaces): dial relayed
+   * addresses, reserve a slot on the relays we connect to, upgrade with DCUtR. Default true.
+   */
+  relayClient?: boolean;
 }
 
 const DEFAULT_INVITE_MS = 7 * 24 * 3600_000;
@@ -60,6 +65,8 @@ const JOIN_SYNC_TIMEOUT_MS = 300_000;
 const JOIN_QUEUE_WAIT_MS = 600_000;
 const RESYNC_DELAY_MS = 1000;
 const KEY_CARE_DELAY_MS = 100;
+/** A document change is one entry; entries are at most 1 MiB with their header and signature. */
+const MAX_DOC_CHANGE_BYTES = 1000 * 1024;
 const IDLE_AFTER_MS = 15 * 60_000;
 // 'quota': a relay refused our entries; RelayLinks tries it again later, not every second.
 const REFUSALS = new Set(['forbidden', 'not-found', 'duplicate', 'version', 'quota']);
@@ -129,9 +136,13 @@ export class Peer implements DocAccess {
     const peer = new Peer(identity, store, log);
     try {
       peer.loadWorkspaces();
+      const relayClient = opts.relayClient ?? true;
+      const listen = opts.listen?.length ? opts.listen : ['/ip4/127.0.0.1/tcp/0'];
       peer.net = await createNetNode({
         signingSecretKey: identity.signing.secretKey,
-        listen: opts.listen?.length ? opts.listen : ['/ip4/127.0.0.1/tcp/0'],
+        // '/p2p-circuit': reachable through a relay slot too (src/relay/), for peers behind NATs.
+        listen: relayClient && !listen.includes('/p2p-circuit') ? [...listen, '/p2p-circuit'] : listen,
+        relayClient,
         bootstrap: opts.bootstrap ?? [],
         mdns: opts.mdns ?? true,
         ...(opts.mdnsServiceTag ? { mdnsServiceTag: opts.mdnsServiceTag } : {}),
@@ -768,7 +779,17 @@ export class Peer implements DocAccess {
     doc.on('update', capture);
     try { doc.transact(() => change(doc), LOCAL_CHANGE); } finally { doc.off('update', capture); }
     if (updates.length === 0) return;
-    ws.append(EntryKind.docUpdate, encodeDocUpdate(fromHex(docIdHex), updates.length === 1 ? updates[0] : Y.mergeUpdates(updates)));
+    const payload = encodeDocUpdate(fromHex(docIdHex), updates.length === 1 ? updates[0] : Y.mergeUpdates(updates));
+    try {
+      // The live document already holds the change: if it cannot be written, put the document
+      // back as the stored entries make it, so nothing shows that was never written.
+      if (payload.byteLength > MAX_DOC_CHANGE_BYTES) throw new TrellisError('invalid', `the change is ${payload.byteLength} bytes; split it (at most ${MAX_DOC_CHANGE_BYTES} per change)`);
+      ws.append(EntryKind.docUpdate, payload);
+    } catch (err) {
+      this.docs.replace(ws.idHex, docIdHex, this.docAt(ws.idHex, docIdHex, Number.MAX_SAFE_INTEGER));
+      if (err instanceof TrellisError) throw err;
+      throw new TrellisError('forbidden', (err as Error).message);
+    }
   }
 
   role(idOrName: string): Role {

@@ -86,6 +86,12 @@ export class DocTool implements ContentHandler {
     for (const k of [...this.docs.keys()]) if (k.startsWith(workspaceHex + '/')) this.docs.delete(k);
   }
 
+  /** Puts a rebuilt document in place of the live one (after a change that could not be written). */
+  replace(workspaceHex: string, docIdHex: string, doc: Y.Doc): void {
+    this.docs.set(`${workspaceHex}/${docIdHex}`, doc);
+    this.onChange(workspaceHex, docIdHex);
+  }
+
   /** The live document (created empty if nothing was written to it yet). */
   doc(workspaceHex: string, docIdHex: string): Y.Doc {
     const k = `${workspaceHex}/${docIdHex}`;
