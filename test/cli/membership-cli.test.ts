@@ -1,6 +1,7 @@
-// The membership commands (role, remove, leave, audit, permissions, device add) against a real API
-// server in this process in front of the stand-in peer: --json shapes, exit statuses and one-line
-// errors. The real behaviour behind them is tested with real daemons (test/integration).
+// The membership commands (role, remove, leave, audit, permissions, epochs, device add): first
+// against a real API server in this process in front of the stand-in peer (--json shapes, exit
+// statuses, one-line errors, body validation), then end to end against real daemons. Hostile
+// traffic is in test/integration/hostile-suite.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,9 @@ import { join } from 'node:path';
 import { startApiServer } from '../../src/daemon/api-server.ts';
 import { FakePeer } from '../daemon/fake-peer.ts';
 import { oneErrorLine, runCli } from './run-cli.ts';
+import { toHex } from '../../src/core/bytes.ts';
+import { publicKeyOfPeerId } from '../../src/net/libp2p-node.ts';
+import { Daemon, eventually } from '../helpers/daemons.ts';
 
 const BOB = '0b'.repeat(32);
 
@@ -153,4 +157,55 @@ test('the routes validate bodies themselves (400), whatever client calls them', 
   assert.equal((await call('GET', `/api/workspaces/${id}/epochs`)).status, 200);
   assert.equal((await call('DELETE', `/api/workspaces/${id}/members/Nobody`)).status, 404);
   assert.equal((await call('PATCH', `/api/workspaces/${id}/permissions`, {})).status, 405);
+});
+
+test('real daemons through the CLI: role, permissions set, device add + join, leave, remove a device', { timeout: 120_000 }, async (t) => {
+  const a = await Daemon.create({ name: 'alice' });
+  await a.start();
+  const b = await Daemon.create({ name: 'bob', bootstrap: [a.addr] });
+  const laptop = await Daemon.create({ name: 'alice-laptop', bootstrap: [a.addr] });
+  await Promise.all([b.start(), laptop.start()]);
+  t.after(async () => { await Promise.all([a, b, laptop].map((d) => d.destroy())); });
+  const role = async (d: Daemon) => (await d.json<{ role: string }[]>('workspace', 'list'))[0]?.role;
+  const epochs = (d: Daemon) => d.json<{ current: number; held: number[] }>('epochs', 'Team');
+
+  await a.json('workspace', 'create', 'Team');
+  await b.json('join', (await a.json<{ code: string }>('invite', 'Team')).code);
+  const bobKey = (await a.json<{ name: string; key: string }[]>('members', 'Team')).find((m) => m.name === 'bob')!.key;
+  const changed = await a.json<{ name: string; key: string; role: string }>('role', 'Team', 'bob', 'guest');
+  assert.deepEqual([changed.name, changed.key, changed.role], ['bob', bobKey, 'guest']);
+  await eventually('bob sees he is a guest', () => role(b), (r) => r === 'guest');
+  assert.equal((await b.cli('chat', 'send', 'Team', 'guests may chat')).code, 0);
+  const notAllowed = await b.cli('permissions', 'set', 'Team', '--chat', 'guest', '--doc', 'guest');
+  assert.equal(notAllowed.code, 3, notAllowed.stderr);
+
+  assert.deepEqual(await a.json('permissions', 'set', 'Team', '--chat', 'manager,participant', '--doc', 'manager'), { chat: ['manager', 'participant'], doc: ['manager'] });
+  await eventually('bob has the new table', () => b.json<{ chat: string[] }>('permissions', 'Team'), (p) => !p.chat.includes('guest'));
+  const muted = await b.cli('chat', 'send', 'Team', 'still here?');
+  assert.equal(muted.code, 3, muted.stderr);
+  assert.match(muted.stderr, /guest may not write chat/);
+
+  // A second device of alice's: the same member, with her role and her name.
+  const { code } = await a.json<{ code: string }>('device', 'add', 'Team', '--expires', '10m');
+  await laptop.json('join', code);
+  assert.equal(await role(laptop), 'manager');
+  assert.equal((await laptop.cli('chat', 'send', 'Team', 'from the laptop')).code, 0);
+  const log = await eventually('the laptop\'s message at alice', () => a.json<{ text: string; authorName: string }[]>('chat', 'log', 'Team'), (l) => l.some((m) => m.text === 'from the laptop'));
+  assert.equal(log.find((m) => m.text === 'from the laptop')!.authorName, 'alice');
+  assert.deepEqual((await a.json<{ name: string }[]>('members', 'Team')).map((m) => m.name).sort(), ['alice', 'bob']);
+
+  // Bob leaves; a manager then replaces the key he held.
+  const before = (await epochs(a)).current;
+  assert.deepEqual(await b.json('leave', 'Team'), { left: true });
+  assert.equal(await role(b), 'removed');
+  await eventually('bob gone at alice', () => a.json<unknown[]>('members', 'Team'), (m) => m.length === 1);
+  const afterLeave = (await eventually('a new epoch after bob left', () => epochs(a), (e) => e.current !== before)).current;
+  await eventually('the laptop has it too', () => epochs(laptop), (e) => e.current === afterLeave && e.held.includes(afterLeave));
+
+  // Removing the laptop (by its key) starts another epoch, which the laptop cannot hold.
+  const laptopKey = toHex(publicKeyOfPeerId(laptop.peerId));
+  const removed = await a.json<{ epoch: number }>('remove', 'Team', laptopKey);
+  assert.notEqual(removed.epoch, afterLeave);
+  await eventually('the laptop is told', () => role(laptop), (r) => r === 'removed');
+  assert.ok(!(await epochs(laptop)).held.includes(removed.epoch), 'the removed device holds no key for the new epoch');
 });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { addEvent, exportCalendar, importCalendar, listEvents, updateEvent } from '../../src/tools/calendar/calendar-tool.ts';
+import { addEvent, exportCalendar, importCalendar, listEvents, updateEvent, type EventInput } from '../../src/tools/calendar/calendar-tool.ts';
 import { fold, readCalendar, writeCalendar, type VEvent } from '../../src/tools/calendar/ics.ts';
 import { createTool } from '../../src/tools/registry/tool-types.ts';
 import { memoryWorkspace, sameState, sync, WS } from './memory-access.ts';
@@ -32,14 +32,15 @@ test('add, list and change events; times are stored as UTC', () => {
   sync(alice, bob);
   const moved = updateEvent(bob, WS, cal, e.id.slice(0, 5), { start: '2026-05-05T09:00Z', end: '2026-05-05T10:00Z', attendees: ['alice'] });
   assert.deepEqual([moved.start, moved.end, moved.attendeeNames], ['2026-05-05T09:00:00Z', '2026-05-05T10:00:00Z', ['alice']]);
-  for (const [input, message] of [
+  const bad: [EventInput, RegExp][] = [
     [{ title: 'x', start: '2026-05-04T10:00Z', end: '2026-05-04T09:00Z' }, /ends .* before it starts/],
     [{ title: 'x', start: '2026-05-04 10:00', end: '2026-05-04T11:00Z' }, /is not a time: use ISO 8601 with a zone/],
     [{ title: 'x', start: '2026-13-04T10:00Z', end: '2026-05-04T11:00Z' }, /is not a time/],
     [{ title: 'x', start: '2026-05-04T10:00Z', end: '2026-05-04T11:00Z', attendees: ['mallory'] }, /no member named "mallory"/],
     [{ title: '', start: '2026-05-04T10:00Z', end: '2026-05-04T11:00Z' }, /the title must not be empty/],
     [{ title: 'x', start: '2026-05-04T10:00Z', end: '2026-05-04T11:00Z', place: 'a\nb' }, /line breaks/],
-  ] as const) {
+  ];
+  for (const [input, message] of bad) {
     assert.throws(() => addEvent(alice, WS, cal, input), { code: 'invalid', message });
   }
   assert.throws(() => updateEvent(alice, WS, cal, e.id, { end: '2026-05-01T00:00Z' }), { code: 'invalid', message: /before it starts/ });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Peer } from '../../src/peer.ts';
@@ -72,7 +72,8 @@ test('add on A, get on B: identical bytes; versions, rm, restore, folders', { ti
   assert.equal(got.fetched, 4);
   assert.equal(got.local, 0);
   assert.equal(await sha256File(out), await sha256File(src));
-  assert.equal(b.peer.files.list(ws)[0].local, true);
+  assert.equal(b.peer.files.list(ws)[0].local, false, 'on demand: the file was written, no chunk kept');
+  assert.equal(a.peer.files.list(ws)[0].local, true, 'the author holds the chunks');
   const last = events.filter((e) => e.job === 'j1').at(-1)!;
   assert.deepEqual([last.op, last.done, last.total, last.workspace], ['get', info.size, info.size, ws]);
 
@@ -80,8 +81,21 @@ test('add on A, get on B: identical bytes; versions, rm, restore, folders', { ti
   await assert.rejects(b.peer.files.get(ws, 'docs/report.bin', out), /exists already/);
   const intoDir = await b.peer.files.get(ws, 'docs/report.bin', scratch + '/', { force: true });
   assert.equal(intoDir.files[0].path, join(scratch, 'report.bin'));
-  assert.equal(intoDir.local, 4, 'second get uses the local chunks');
-  assert.equal(intoDir.fetched, 0);
+  assert.equal(intoDir.fetched, 4, 'on demand, a get keeps no chunks: a second one fetches again');
+  // The author's chunks are in its store.
+  const own = await a.peer.files.get(ws, 'docs/report.bin', join(scratch, 'own.bin'));
+  assert.deepEqual([own.local, own.fetched], [4, 0]);
+  // An interrupted get resumes from its partial file: blocks that verify are not fetched again;
+  // a damaged block is.
+  const partial = join(scratch, 'partial.bin');
+  const original = readFileSync(src);
+  const damaged = Buffer.from(original.subarray(0, 3 * 256 * 1024));
+  damaged[256 * 1024 + 5] ^= 1;
+  writeFileSync(partial + '.trellis-part', damaged);
+  const resumed = await b.peer.files.get(ws, 'docs/report.bin', partial);
+  assert.deepEqual([resumed.resumed, resumed.local, resumed.fetched], [2, 2, 2]);
+  assert.equal(await sha256File(partial), await sha256File(src));
+  assert.equal(existsSync(partial + '.trellis-part'), false);
 
   // A new version keeps the old one; rm marks deleted; restore brings version 1 back.
   writeFileSync(src, 'version two');
@@ -135,7 +149,9 @@ test('a corrupted chunk from a bad server is detected and fetched from another m
   writeFileSync(src, randomBytes(40 * 256 * 1024));
   await a.peer.files.add(ws, src);
   await waitFor(() => b.peer.files.list(ws).length === 1, 5000, 'manifest at bob');
-  await b.peer.files.get(ws, 'big.bin', join(scratch, 'b.bin'));
+  // Bob keeps all chunks (and so serves them too).
+  b.peer.files.setPolicy(ws, 'keep-all');
+  await waitFor(() => b.peer.files.list(ws)[0]?.local === true, 10_000, 'bob holds every chunk');
   await waitFor(() => c.peer.files.list(ws).length === 1, 5000, 'manifest at carol');
   // Alice now serves every chunk with one bit flipped; bob serves them intact.
   let tampered = 0;

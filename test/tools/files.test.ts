@@ -23,6 +23,7 @@ import { readChunkFrames } from '../../src/tools/files/frame-reader.ts';
 import { CHUNKS_PER_ENTRY, chunksOf, filesDocId, readManifest, VERSIONS_MAP, writeVersion } from '../../src/tools/files/manifest.ts';
 import { isCanonicalName, localPath, normalizeName } from '../../src/tools/files/paths.ts';
 import { sealFile } from '../../src/tools/files/seal-file.ts';
+import { barLine, formatBytes } from '../../src/cli/commands/files-progress.ts';
 
 function tempDir(t: { after: (fn: () => void) => void }, name: string): string {
   const d = mkdtempSync(join(tmpdir(), `trellis-files-${name}-`));
@@ -428,4 +429,11 @@ test('server: refuses non-members with an ERROR frame, answers MISSING for chunk
   assert.deepEqual(v2.map((f) => f.type === ChunkFrameType.error && f.code), ['version']);
   const garbage = await ask(member, [Uint8Array.of(0, 0, 0, 2, 77, 1)]);
   assert.deepEqual(garbage.map((f) => f.type === ChunkFrameType.error && f.code), ['malformed']);
+});
+
+test('CLI progress bar: sizes and the bar line; names from members cannot drive the terminal', () => {
+  assert.deepEqual([formatBytes(0), formatBytes(1023), formatBytes(1536), formatBytes(200 * 1024 * 1024), formatBytes(3 * 2 ** 40)], ['0 B', '1023 B', '1.50 KiB', '200.0 MiB', '3.00 TiB']);
+  const line = barLine('getting', 'a\u001b[31mb', 50, 200, 2 * 1024 * 1024);
+  assert.equal(line, 'getting [#######.....................]  25%  50 B / 200 B  2.00 MiB/s  a\uFFFD[31mb');
+  assert.match(barLine('adding ', 'x', 0, 0, 0), /100%/);
 });

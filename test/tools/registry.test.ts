@@ -2,8 +2,11 @@
 // name, history maps document changes to tools, and every tool type plugs in the same way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { workspaceHistory } from '../../src/tools/registry/history.ts';
 import { removeToolInstance, resolveTool, toolList } from '../../src/tools/registry/tool-list.ts';
+import { TOOL_INFOS } from '../../src/tools/registry/tool-infos.ts';
 import { createTool, TOOL_TYPES, toolType } from '../../src/tools/registry/tool-types.ts';
 import { addTask } from '../../src/tools/tasks/tasks-tool.ts';
 import { writeNoteMarkdown } from '../../src/tools/notes/notes-tool.ts';
@@ -77,4 +80,27 @@ test('every tool type declares routes that do not clash and commands with descri
     }
     for (const c of t.commands) assert.ok(c.description.length > 0, `${t.type} ${c.name}`);
   }
+});
+
+test('the CLI\'s tool index matches the daemon\'s, and the CLI loads neither Yjs nor zod', () => {
+  assert.deepEqual(TOOL_INFOS.map((t) => t.type), TOOL_TYPES.map((t) => t.type));
+  TOOL_INFOS.forEach((info, i) => {
+    assert.equal(info.description, TOOL_TYPES[i].description);
+    assert.equal(info.commands, TOOL_TYPES[i].commands);
+  });
+  // Follow the runtime imports (not `import type`) from the CLI's entry point.
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^(?:import|export)\s+(?!type\b)[^'"]*?from\s+'([^']+)'/gm)) {
+      if (m[1].startsWith('.')) visit(resolve(dirname(file), m[1]));
+      else packages.add(m[1]);
+    }
+  };
+  visit(resolve(import.meta.dirname, '../../src/cli/program.ts'));
+  assert.ok(seen.size > 10);
+  assert.ok(!packages.has('yjs') && !packages.has('zod'), `the CLI imports ${[...packages].join(', ')}`);
 });

@@ -1,10 +1,11 @@
 // `trellis tool add|list|rm` (a workspace's tool list) and, for every tool type, its command group
 // (`trellis notes …`, `trellis tasks …`, …) built from the commands the tool declares. Each tool
-// command takes WS and TOOL first and talks to /api/workspaces/WS/tools/TOOL.
+// command takes WS and TOOL first and talks to /api/workspaces/WS/tools/TOOL. Only the tools'
+// light `*-cli.ts` modules are loaded here (see tools/registry/tool-infos.ts).
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { TOOL_TYPES } from '../../tools/registry/tool-types.ts';
-import type { Tool, ToolCli, ToolCommand } from '../../tools/tool.ts';
+import { TOOL_INFOS } from '../../tools/registry/tool-infos.ts';
+import type { ToolCli, ToolInfo } from '../../tools/tool.ts';
 import { connectApi, seg, type ApiClient } from '../api-client.ts';
 import { CliError, EXIT_USAGE } from '../cli-error.ts';
 import { homeOf } from '../home.ts';
@@ -13,7 +14,7 @@ import { formatTime, printJson, printLine, printTable, safe, safeLine } from '..
 interface ToolJson { id: string; type: string; name: string }
 
 export function registerTools(program: Command): void {
-  const types = TOOL_TYPES.map((t) => t.type).join(', ');
+  const types = TOOL_INFOS.map((t) => t.type).join(', ');
   const tool = program.command('tool').description('add, list and remove the tools of a workspace');
 
   tool.command('add')
@@ -49,10 +50,10 @@ export function registerTools(program: Command): void {
       if (opts.json) printJson({ id: t.id });
     });
 
-  for (const t of TOOL_TYPES) registerToolType(program, t);
+  for (const t of TOOL_INFOS) registerToolType(program, t);
 }
 
-function registerToolType(program: Command, tool: Tool): void {
+function registerToolType(program: Command, tool: ToolInfo): void {
   const group = program.command(tool.type).description(tool.description);
   for (const c of tool.commands) {
     const sub = group.command(c.name).description(c.description)
@@ -70,13 +71,9 @@ function registerToolType(program: Command, tool: Tool): void {
       const cmd = all[all.length - 1] as Command;
       const opts = all[all.length - 2] as Record<string, unknown>;
       const [ws, ref, ...args] = all.slice(0, -2) as (string | string[] | undefined)[];
-      await runToolCommand(c, toolCli(homeOf(cmd), ws as string, ref as string), args, opts);
+      await c.run(toolCli(homeOf(cmd), ws as string, ref as string), args, opts);
     });
   }
-}
-
-async function runToolCommand(c: ToolCommand, cli: ToolCli, args: (string | string[] | undefined)[], opts: Record<string, unknown>): Promise<void> {
-  await c.run(cli, args, opts);
 }
 
 function toolCli(home: string, ws: string, ref: string): ToolCli {

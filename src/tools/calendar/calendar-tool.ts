@@ -77,6 +77,14 @@ function attendeeKeys(access: DocAccess, ws: string, refs: string[]): string[] {
   return [...new Set(refs.map((r) => resolveMember(access, ws, r, 'attendee')))];
 }
 
+/** A new event's map (not yet in a document, so nothing to read). */
+function newEventMap(f: EventFields): Y.Map<unknown> {
+  const m = new Y.Map<unknown>();
+  for (const [k, v] of Object.entries(f)) m.set(k, v);
+  return m;
+}
+
+/** Sets the fields that differ, so an unchanged field does not become a change. */
 function writeFields(m: Y.Map<unknown>, f: Partial<EventFields>): void {
   for (const [k, v] of Object.entries(f)) {
     const old = m.get(k);
@@ -97,11 +105,7 @@ export function addEvent(access: DocAccess, ws: string, cal: string, input: Even
   };
   checkSpan(fields.start, fields.end);
   const id = newItemId();
-  access.changeDoc(ws, cal, (d) => {
-    const m = new Y.Map<unknown>();
-    writeFields(m, fields);
-    eventsOf(d).set(id, m);
-  });
+  access.changeDoc(ws, cal, (d) => { eventsOf(d).set(id, newEventMap(fields)); });
   return listEvents(access, ws, cal).find((e) => e.id === id)!;
 }
 
@@ -183,7 +187,7 @@ export function importCalendar(access: DocAccess, ws: string, cal: string, ics: 
       for (const [id, f] of b) {
         const old = events.get(id);
         if (old instanceof Y.Map) writeFields(old as Y.Map<unknown>, f);
-        else { const m = new Y.Map<unknown>(); writeFields(m, f); events.set(id, m); }
+        else events.set(id, newEventMap(f));
       }
     });
     batch = [];

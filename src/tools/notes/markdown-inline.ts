@@ -308,15 +308,21 @@ function readDestination(s: string, i: number): { href: string; end: number } | 
   return { href, end: j + 1 };
 }
 
+/** The inline tree as runs. Iterative: emphasis can nest as deep as the input is long. */
 function flatten(inlines: Inline[], marks: Mark[]): TextRun[] {
   const out: TextRun[] = [];
-  for (const x of inlines) {
+  const stack: { items: Inline[]; i: number; marks: Mark[] }[] = [{ items: inlines, i: 0, marks }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.i >= top.items.length) { stack.pop(); continue; }
+    const x = top.items[top.i++];
+    const m = top.marks;
     switch (x.t) {
-      case 'text': out.push({ text: x.s, marks: sortMarks(marks) }); break;
-      case 'code': out.push({ text: x.s, marks: sortMarks(with_(marks, { type: 'code' })) }); break;
-      case 'em': out.push(...flatten(x.c, with_(marks, { type: 'italic' }))); break;
-      case 'strong': out.push(...flatten(x.c, with_(marks, { type: 'bold' }))); break;
-      case 'link': out.push(...flatten(x.c, with_(marks.filter((m) => m.type !== 'link'), { type: 'link', href: x.href }))); break;
+      case 'text': out.push({ text: x.s, marks: sortMarks(m) }); break;
+      case 'code': out.push({ text: x.s, marks: sortMarks(with_(m, { type: 'code' })) }); break;
+      case 'em': stack.push({ items: x.c, i: 0, marks: with_(m, { type: 'italic' }) }); break;
+      case 'strong': stack.push({ items: x.c, i: 0, marks: with_(m, { type: 'bold' }) }); break;
+      case 'link': stack.push({ items: x.c, i: 0, marks: with_(m.filter((y) => y.type !== 'link'), { type: 'link', href: x.href }) }); break;
     }
   }
   return out;

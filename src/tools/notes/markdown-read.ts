@@ -6,8 +6,11 @@ import { readInline } from './markdown-inline.ts';
 import { fixItem, type Block } from './note-model.ts';
 
 export function readMarkdown(markdown: string): Block[] {
-  return parseBlocks(markdown.replace(/\r\n?/g, '\n').split('\n'));
+  return parseBlocks(markdown.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').split('\n'), 0);
 }
+
+/** Quotes and lists nested deeper than this read as text (the reader stays linear and shallow). */
+export const MAX_NESTING = 32;
 
 const BLANK = /^\s*$/u;
 const FENCE = /^( {0,3})(`{3,}|~{3,})(.*)$/;
@@ -76,7 +79,7 @@ class ParagraphTracker {
   }
 }
 
-function parseBlocks(lines: string[]): Block[] {
+function parseBlocks(lines: string[], depth: number): Block[] {
   const out: Block[] = [];
   let i = 0;
   while (i < lines.length) {
@@ -108,7 +111,8 @@ function parseBlocks(lines: string[]): Block[] {
       i++;
       continue;
     }
-    if (QUOTE.test(l)) {
+    const nest = depth < MAX_NESTING;
+    if (nest && QUOTE.test(l)) {
       const inner: string[] = [];
       const tracker = new ParagraphTracker();
       while (i < lines.length) {
@@ -121,13 +125,13 @@ function parseBlocks(lines: string[]): Block[] {
         tracker.take(taken);
         i++;
       }
-      const content = parseBlocks(inner);
+      const content = parseBlocks(inner, depth + 1);
       out.push({ type: 'blockquote', content: content.length > 0 ? content : [{ type: 'paragraph', content: [] }] });
       continue;
     }
-    const marker = listMarker(l);
+    const marker = nest ? listMarker(l) : undefined;
     if (marker) {
-      i = parseList(lines, i, marker, out);
+      i = parseList(lines, i, marker, out, depth);
       continue;
     }
     if (indentOf(l) >= 4) {
@@ -145,7 +149,7 @@ function parseBlocks(lines: string[]): Block[] {
       const n = lines[i];
       const setext = SETEXT.exec(n);
       if (setext) { level = setext[1][0] === '=' ? 1 : 2; i++; break; }
-      if (interrupts(n)) break;
+      if (nest ? interrupts(n) : isBlank(n)) break;
       para.push(n.trim());
       i++;
     }
@@ -156,7 +160,7 @@ function parseBlocks(lines: string[]): Block[] {
 }
 
 /** Parses the list starting at line i into `out`; returns the index after it. */
-function parseList(lines: string[], i: number, first: ListMarker, out: Block[]): number {
+function parseList(lines: string[], i: number, first: ListMarker, out: Block[], depth: number): number {
   const items: Block[][] = [];
   let marker: ListMarker | undefined = first;
   while (marker) {
@@ -187,7 +191,7 @@ function parseList(lines: string[], i: number, first: ListMarker, out: Block[]):
       tracker.take(body[body.length - 1]);
       i++;
     }
-    items.push(fixItem(parseBlocks(body)));
+    items.push(fixItem(parseBlocks(body, depth + 1)));
     // Next item of the same list, possibly after blank lines.
     let k = i;
     while (k < lines.length && isBlank(lines[k])) k++;

@@ -70,58 +70,62 @@ function markAttributes(marks: Mark[]): Record<string, unknown> {
 
 // ---- reading ----
 
+/** Containers nested deeper than this (only a broken or hostile editor writes them) are left out. */
+const MAX_DEPTH = 48;
+
 export function readNote(doc: Y.Doc): Block[] {
-  return readChildren(noteFragment(doc).toArray());
+  return readChildren(noteFragment(doc).toArray(), 0);
 }
 
-function readChildren(children: (Y.XmlElement | Y.XmlText | Y.XmlHook)[]): Block[] {
+function readChildren(children: (Y.XmlElement | Y.XmlText | Y.XmlHook)[], depth: number): Block[] {
+  if (depth > MAX_DEPTH) return [];
   const out: Block[] = [];
   for (const c of children) {
-    if (c instanceof Y.XmlElement) out.push(...readElement(c));
-    else if (c instanceof Y.XmlText) out.push({ type: 'paragraph', content: readRuns([c]) });
+    if (c instanceof Y.XmlElement) out.push(...readElement(c, depth));
+    else if (c instanceof Y.XmlText) out.push({ type: 'paragraph', content: readRuns([c], depth) });
   }
   return out;
 }
 
-function readElement(el: Y.XmlElement): Block[] {
+function readElement(el: Y.XmlElement, depth: number): Block[] {
   const kids = el.toArray();
   const attr = (k: string) => el.getAttribute(k) as unknown;
   switch (el.nodeName) {
-    case 'paragraph': return [{ type: 'paragraph', content: readRuns(kids) }];
+    case 'paragraph': return [{ type: 'paragraph', content: readRuns(kids, depth) }];
     case 'heading': {
       const level = Math.trunc(Number(attr('level')));
-      return [{ type: 'heading', level: level >= 1 && level <= 6 ? level : 1, content: readRuns(kids) }];
+      return [{ type: 'heading', level: level >= 1 && level <= 6 ? level : 1, content: readRuns(kids, depth) }];
     }
     case 'codeBlock': {
       const lang = attr('language');
-      return [{ type: 'codeBlock', language: typeof lang === 'string' && lang !== '' ? lang : null, text: plainOf(kids) }];
+      return [{ type: 'codeBlock', language: typeof lang === 'string' && lang !== '' ? lang : null, text: plainOf(kids, depth) }];
     }
     case 'blockquote': {
-      const content = readChildren(kids);
+      const content = readChildren(kids, depth + 1);
       return [{ type: 'blockquote', content: content.length > 0 ? content : [{ type: 'paragraph', content: [] }] }];
     }
-    case 'bulletList': return [{ type: 'bulletList', items: readItems(kids) }];
+    case 'bulletList': return [{ type: 'bulletList', items: readItems(kids, depth + 1) }];
     case 'orderedList': {
       const start = Math.trunc(Number(attr('start') ?? 1));
-      return [{ type: 'orderedList', start: Number.isFinite(start) && start >= 0 ? start : 1, items: readItems(kids) }];
+      return [{ type: 'orderedList', start: Number.isFinite(start) && start >= 0 ? start : 1, items: readItems(kids, depth + 1) }];
     }
     case 'horizontalRule': return [{ type: 'horizontalRule' }];
     default: {
       // An unknown node: its blocks if it holds any, else its text as a paragraph.
-      const blocks = readChildren(kids.filter((k) => k instanceof Y.XmlElement && !isInline(k)));
-      return blocks.length > 0 ? blocks : [{ type: 'paragraph', content: readRuns(kids) }];
+      const blocks = readChildren(kids.filter((k) => k instanceof Y.XmlElement && !isInline(k)), depth + 1);
+      return blocks.length > 0 ? blocks : [{ type: 'paragraph', content: readRuns(kids, depth) }];
     }
   }
 }
 
-function readItems(kids: (Y.XmlElement | Y.XmlText | Y.XmlHook)[]): Block[][] {
-  return kids.map((k) => fixItem(k instanceof Y.XmlElement && k.nodeName === 'listItem' ? readChildren(k.toArray()) : readChildren([k])));
+function readItems(kids: (Y.XmlElement | Y.XmlText | Y.XmlHook)[], depth: number): Block[][] {
+  return kids.map((k) => fixItem(k instanceof Y.XmlElement && k.nodeName === 'listItem' ? readChildren(k.toArray(), depth) : readChildren([k], depth)));
 }
 
 const INLINE = new Set(['hardBreak', 'hard_break', 'image', 'mention', 'emoji', 'text']);
 const isInline = (el: Y.XmlElement) => INLINE.has(el.nodeName);
 
-function readRuns(kids: (Y.XmlElement | Y.XmlText | Y.XmlHook)[]): TextRun[] {
+function readRuns(kids: (Y.XmlElement | Y.XmlText | Y.XmlHook)[], depth: number): TextRun[] {
   const runs: TextRun[] = [];
   for (const k of kids) {
     if (k instanceof Y.XmlText) {
@@ -129,7 +133,7 @@ function readRuns(kids: (Y.XmlElement | Y.XmlText | Y.XmlHook)[]): TextRun[] {
         if (typeof op.insert === 'string') runs.push({ text: op.insert, marks: marksOf(op.attributes ?? {}) });
       }
     } else if (k instanceof Y.XmlElement) {
-      runs.push({ text: k.nodeName === 'hardBreak' || k.nodeName === 'hard_break' ? ' ' : plainOf(k.toArray()), marks: [] });
+      runs.push({ text: k.nodeName === 'hardBreak' || k.nodeName === 'hard_break' ? ' ' : plainOf(k.toArray(), depth + 1), marks: [] });
     }
   }
   return mergeRuns(runs);
@@ -148,11 +152,12 @@ function marksOf(a: Record<string, unknown>): Mark[] {
   return sortMarks(marks);
 }
 
-function plainOf(kids: (Y.XmlElement | Y.XmlText | Y.XmlHook)[]): string {
+function plainOf(kids: (Y.XmlElement | Y.XmlText | Y.XmlHook)[], depth: number): string {
+  if (depth > MAX_DEPTH) return '';
   let s = '';
   for (const k of kids) {
     if (k instanceof Y.XmlText) s += deltaText(k);
-    else if (k instanceof Y.XmlElement) s += plainOf(k.toArray());
+    else if (k instanceof Y.XmlElement) s += plainOf(k.toArray(), depth + 1);
   }
   return s;
 }

@@ -1,6 +1,8 @@
 // History of a workspace as people read it: every entry's author and time, and for document
 // updates the tool instance they changed (an instance id is its document id; the tool list says
-// which documents are tools). Optionally only one tool's entries.
+// which documents are tools). Optionally only one tool's entries. Oldest first by the authors'
+// clocks, ties broken by author and sequence number, so every replica lists the same order
+// (storage order differs between replicas that received entries in different orders).
 import type { DocAccess, HistoryItem } from '../doc-access.ts';
 import { resolveTool, toolList } from './tool-list.ts';
 
@@ -25,5 +27,6 @@ export function workspaceHistory(access: DocAccess, ws: string, toolRef?: string
     if (tool !== undefined) row.tool = tool;
     out.push(row);
   }
-  return out;
+  const seq = (id: string) => Number(id.slice(id.lastIndexOf(':') + 1));
+  return out.sort((a, b) => a.time - b.time || (a.author < b.author ? -1 : a.author > b.author ? 1 : seq(a.id) - seq(b.id)));
 }

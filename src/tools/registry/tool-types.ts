@@ -1,5 +1,6 @@
 // The tool types this version knows. Adding a tool type: a folder under src/tools/ exporting a
-// Tool, and one line here. The daemon mounts every type's routes and the CLI every type's commands.
+// Tool, one line here (the daemon mounts its routes) and one in tool-infos.ts (the CLI registers
+// its commands).
 import { TrellisError } from '../../core/errors.ts';
 import { calendarTool } from '../calendar/calendar-tool.ts';
 import { discussionTool } from '../discussion/discussion-tool.ts';
