@@ -6,7 +6,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const SRC = resolve(import.meta.dirname, '../src');
-const RANK: Record<string, number> = { core: 0, crypto: 1, store: 2, net: 2, sync: 2, workspace: 3, tools: 4, 'peer-api.ts': 5, 'peer.ts': 5.5, daemon: 6, cli: 7 };
+// relay/ (keyless replicas, relay service, queued joins) sits above workspaces and tools, below the
+// Peer and the Relay (src/relay.ts), which both use it.
+const RANK: Record<string, number> = { core: 0, crypto: 1, store: 2, net: 2, sync: 2, workspace: 3, tools: 4, relay: 4.5, 'peer-api.ts': 5, 'peer.ts': 5.5, 'relay.ts': 5.5, daemon: 6, cli: 7 };
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

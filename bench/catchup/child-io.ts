@@ -1,6 +1,7 @@
 // The child side of the benchmark's process protocol: parameters come as one JSON argument,
 // results and commands travel as IPC messages. A child never outlives its parent.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 
 export interface Message {
   type: string;
@@ -63,4 +64,27 @@ export function main(body: () => Promise<void>): void {
     await send({ type: 'error', message }).catch(() => {});
     process.exit(1);
   });
+}
+
+let profiler: Session | undefined;
+
+/**
+ * Starts V8's sampling profiler in this process. Through the inspector rather than --cpu-prof, so
+ * that a profile covers exactly the span of interest, not the process's start-up and imports.
+ */
+export async function startProfile(): Promise<void> {
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.setSamplingInterval', { interval: 500 });
+  await profiler.post('Profiler.start');
+}
+
+/** Stops the profiler and writes a .cpuprofile (the format profile.ts reads). */
+export async function stopProfile(path: string): Promise<void> {
+  if (!profiler) throw new Error('the profiler was not started');
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(path, JSON.stringify(profile));
+  profiler.disconnect();
+  profiler = undefined;
 }

@@ -1,5 +1,5 @@
-// Summarises a V8 .cpuprofile (from node --cpu-prof): self time per function, and the total
-// time spent under a few areas of interest (inclusive), so that a profile becomes a short table.
+// Summarises a V8 .cpuprofile (node --cpu-prof, or the inspector as run.ts --profile uses it):
+// time per component and the top functions by self time, so that a profile becomes a short table.
 // Usage: node bench/catchup/profile.ts FILE.cpuprofile [TOP]
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,22 +11,27 @@ interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number;
 export interface ProfileSummary {
   totalMs: number;
   top: { name: string; where: string; selfMs: number; share: number }[];
-  /** Inclusive time of frames matching each area (a frame counted once per sample). */
+  /** Time per component (see AREAS). */
   areas: { area: string; ms: number; share: number }[];
 }
 
-/** Inclusive areas: the first frame on the stack (from the leaf up) that matches decides. */
+/**
+ * Components. A sample goes to the innermost frame that matches one (native leaves such as a
+ * buffer copy walk up to their JavaScript caller), so this is self time by component.
+ */
 const AREAS: { area: string; test: (f: CallFrame) => boolean }[] = [
-  { area: 'Yjs apply (applyUpdate)', test: (f) => f.functionName === 'applyUpdate' && f.url.includes('yjs') },
-  { area: 'SQLite append (appendEntries)', test: (f) => f.functionName === 'appendEntries' },
-  { area: 'AEAD open (openEntry)', test: (f) => f.functionName === 'openEntry' },
-  { area: 'hash chain + signature (checkChain)', test: (f) => f.functionName === 'checkChain' },
-  { area: 'entry decode (decodeEntry)', test: (f) => f.functionName === 'decodeEntry' },
-  { area: 'frame decode (decodeFrame)', test: (f) => f.functionName === 'decodeFrame' },
-  { area: 'libp2p / noise / yamux', test: (f) => /libp2p|noise|yamux|@chainsafe/.test(f.url) },
   { area: 'garbage collection', test: (f) => f.functionName === '(garbage collector)' },
-  { area: 'idle', test: (f) => f.functionName === '(idle)' },
+  { area: 'idle (waiting for data)', test: (f) => f.functionName === '(idle)' },
+  { area: 'Yjs and lib0', test: (f) => /node_modules\/(yjs|lib0)\//.test(f.url) },
+  { area: 'SQLite (store calls)', test: (f) => f.url.includes('src/store/sqlite-store.ts') },
+  { area: 'libsodium (AEAD, BLAKE2b, Ed25519)', test: (f) => f.url.includes('sodium-native') || f.url.includes('src/crypto/') },
+  { area: 'libp2p, Noise, Yamux, sockets', test: (f) => /libp2p|chainsafe|node_modules\/(it-|uint8arraylist|@noble)|node:internal\/crypto|node:net|stream_base|src\/net\//.test(f.url) },
+  { area: 'entry and frame codecs', test: (f) => /src\/(core\/entry|core\/bytes|sync\/frames|sync\/frame-stream)\.ts/.test(f.url) },
+  { area: 'rest of Trellis (ingest, chain, membership, tools, sync)', test: (f) => f.url.includes('/src/') },
+  { area: 'Node internals, start-up', test: (f) => f.url.startsWith('node:') || f.functionName === '(program)' },
 ];
+
+const OTHER = 'other';
 
 function shortUrl(url: string): string {
   const i = url.lastIndexOf('node_modules/');
@@ -55,8 +60,9 @@ export function summarise(path: string, topN = 20): ProfileSummary {
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const f = byId.get(cur)!.callFrame;
       const hit = AREAS.find((a) => a.test(f));
-      if (hit) { areaUs.set(hit.area, (areaUs.get(hit.area) ?? 0) + dt); break; }
+      if (hit) { areaUs.set(hit.area, (areaUs.get(hit.area) ?? 0) + dt); return; }
     }
+    areaUs.set(OTHER, (areaUs.get(OTHER) ?? 0) + dt);
   });
   // Self time per function (merged over call sites).
   const fnUs = new Map<string, { name: string; where: string; us: number }>();
@@ -70,15 +76,15 @@ export function summarise(path: string, topN = 20): ProfileSummary {
   }
   const top = [...fnUs.values()].sort((a, b) => b.us - a.us).slice(0, topN)
     .map((e) => ({ name: e.name, where: e.where, selfMs: e.us / 1000, share: e.us / totalUs }));
-  const areas = AREAS.map((a) => ({ area: a.area, ms: (areaUs.get(a.area) ?? 0) / 1000, share: (areaUs.get(a.area) ?? 0) / totalUs }));
+  const areas = [...AREAS.map((a) => a.area), OTHER].map((area) => ({ area, ms: (areaUs.get(area) ?? 0) / 1000, share: (areaUs.get(area) ?? 0) / totalUs }));
   return { totalMs: totalUs / 1000, top, areas };
 }
 
 export function formatSummary(s: ProfileSummary): string {
   const lines: string[] = [];
   lines.push(`profile: ${(s.totalMs / 1000).toFixed(2)} s sampled`);
-  lines.push('', 'time by area (inclusive, first match from the leaf):');
-  for (const a of s.areas) lines.push(`  ${a.area.padEnd(38)} ${(a.ms / 1000).toFixed(3).padStart(7)} s ${(a.share * 100).toFixed(1).padStart(5)} %`);
+  lines.push('', 'time by component (innermost matching frame):');
+  for (const a of s.areas) lines.push(`  ${a.area.padEnd(56)} ${(a.ms / 1000).toFixed(3).padStart(7)} s ${(a.share * 100).toFixed(1).padStart(5)} %`);
   lines.push('', 'top self time:');
   for (const t of s.top) lines.push(`  ${(t.selfMs / 1000).toFixed(3).padStart(7)} s ${(t.share * 100).toFixed(1).padStart(5)} %  ${t.name}  (${t.where})`);
   return lines.join('\n');

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Peer } from '../../src/peer.ts';
 import { createIdentity } from '../../src/store/identity-file.ts';
-import { fileLog, main, params, peakRssMiB, send } from './child-io.ts';
+import { fileLog, main, params, peakRssMiB, send, startProfile, stopProfile } from './child-io.ts';
 import { machineBusyMs } from './machine-load.ts';
 
 interface Params {
@@ -22,6 +22,8 @@ interface Params {
   targetSeq?: number;
   expectedPath?: string;
   timeoutMs?: number;
+  /** catchup: profile the timed span into this file. */
+  profilePath?: string;
 }
 
 /** Progress is polled on a 1 ms timer: ingestion runs in synchronous batches, so a timer fires
@@ -68,6 +70,7 @@ main(async () => {
     if (connectedAt < 0 && line.startsWith('net: connected to ')) connectedAt = performance.now();
     fileLogger(line);
   };
+  if (p.profilePath) await startProfile();
   const busy0 = machineBusyMs();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -93,6 +96,7 @@ main(async () => {
   });
   const cpu = process.cpuUsage(cpu0);
   const busy1 = machineBusyMs();
+  if (p.profilePath) await stopProfile(p.profilePath);
   // Reported before stopping, so that the parent reads the proxy's byte counts at this moment.
   await send({
     type: 'done',

@@ -157,6 +157,6 @@ export function appendResults(path: string, f: Figures, m: Machine): void {
   });
   const med = medianRatio(f.runs);
   lines.push('', `Ratio median ${med.value.toFixed(2)} (${med.of}; target <= 2.0, long term <= 1.5). "Other work" is the CPU time other processes took during each timed span (bare Yjs / catch-up), in cores on average; above ${DISTURBED_CORES} the pair is marked disturbed and left out of the median.`);
-  if (f.profile) lines.push('', 'Receiver profile (a separate, unmeasured run under `--cpu-prof`):', '', '```', f.profile, '```');
+  if (f.profile) lines.push('', 'Profiles (a separate, unmeasured catch-up under V8\'s sampling profiler, 0.5 ms interval):', '', '```', f.profile, '```');
   appendFileSync(path, lines.join('\n') + '\n');
 }

@@ -7,13 +7,13 @@
 //   --quiet-wait S  before each pair, wait up to S seconds (default 120) for other work on the
 //                 machine to fall below a quarter of a core; each pair records how busy it was
 //   --edits N     use only the first N edits (a quick check; nothing is written to RESULTS.md)
-//   --profile     add one unmeasured catch-up under --cpu-prof and summarise where the receiver's time goes
+//   --profile     add one unmeasured catch-up under V8's profiler (receiver and writer) and summarise where the time goes
 //   --no-results  print only, do not append to bench/RESULTS.md
 //   --keep        keep the temporary homes and files
 //
 // Processes: this one builds the workload, runs the counting proxy and orchestrates; the writer,
 // the receiver and the bare-Yjs reference each run in child processes of their own.
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     writer.send({ type: 'cpu' });
     return (await writer.next<{ type: string; ms: number }>('cpu', 30 * SECOND)).ms;
   };
-  const catchup = async (home: string, execArgv: string[] = []) => {
+  const catchup = async (home: string, profilePath?: string) => {
     rmSync(home, { recursive: true, force: true });
     cpSync(snapshot, home, { recursive: true });
     await waitUntil(() => proxy.counters.open === 0, 30 * SECOND, 'the previous connection to close');
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     const writerCpu0 = await writerCpu();
     // This process relays every byte: its CPU time is taken from the same two cores.
     const relay0 = process.cpuUsage();
-    const rc = new Child('receiver (catch-up)', './receiver.ts', { mode: 'catchup', home, bootstrap, timeoutMs: 10 * MINUTE, ...common }, execArgv);
+    const rc = new Child('receiver (catch-up)', './receiver.ts', { mode: 'catchup', home, bootstrap, timeoutMs: 10 * MINUTE, profilePath, ...common });
     const done = await rc.next<CatchupFigures & { type: string; rejected: number }>('done', 11 * MINUTE);
     const relay = process.cpuUsage(relay0);
     const bytes = { ...proxy.counters };
@@ -167,18 +167,25 @@ async function main(): Promise<void> {
     say(`run ${i + 1}: bare Yjs ${sec(base.ms)}, Trellis ${sec(done.totalMs)}, ratio ${(done.totalMs / base.ms).toFixed(2)}; other work ${r.baselineOtherCores.toFixed(2)} / ${r.catchupOtherCores.toFixed(2)} cores`);
   }
 
-  // 4. Optional profile of the receiver, in a run of its own (profiling slows it down).
+  // 4. Optional profiles of both sides, in a catch-up of their own (profiling slows it down).
   let profile: string | undefined;
   if (opts.profile) {
-    const profDir = join(dir, 'profile');
     await waitForQuiet(QUIET_CORES, opts.quietWaitS * SECOND, say);
-    const { done } = await catchup(join(dir, 'receiver-profiled'), ['--cpu-prof', '--cpu-prof-dir', profDir]);
-    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) throw new Error('the profiled receiver wrote no .cpuprofile');
-    profile = `catch-up under the profiler: ${sec(done.totalMs)}\n` + formatSummary(summarise(join(profDir, file), 25));
+    const receiverProf = join(dir, 'receiver.cpuprofile');
+    const writerProf = join(dir, 'writer.cpuprofile');
+    writer.send({ type: 'profile-start' });
+    await writer.next('profiling', 30 * SECOND);
+    const { done, cpu } = await catchup(join(dir, 'receiver-profiled'), receiverProf);
+    writer.send({ type: 'profile-stop', path: writerProf });
+    await writer.next('profiled', MINUTE);
+    profile = [
+      `catch-up under the profiler: ${sec(done.totalMs)}; CPU receiver ${sec(done.cpuMs)}, writer ${sec(cpu.writerMs)}`,
+      '', '-- receiver --', formatSummary(summarise(receiverProf, 25)),
+      '', '-- writer (serving) --', formatSummary(summarise(writerProf, 12)),
+    ].join('\n');
     say('');
     say(profile);
-    if (opts.keep) say(`profile: ${join(profDir, file)}`);
+    if (opts.keep) say(`profiles: ${receiverProf} ${writerProf}`);
   }
 
   writer.send({ type: 'stop' });

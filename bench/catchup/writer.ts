@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { Peer } from '../../src/peer.ts';
 import { createIdentity } from '../../src/store/identity-file.ts';
-import { command, fileLog, main, params, peakRssMiB, send } from './child-io.ts';
+import { command, fileLog, main, params, peakRssMiB, send, startProfile, stopProfile } from './child-io.ts';
 import { readUpdates } from './trace.ts';
 
 interface Params {
@@ -48,12 +48,21 @@ main(async () => {
   const startMs = performance.now() - t0;
   const st = peer.status();
   await send({ type: 'ready', addrs: st.addrs, peerId: st.peerId, startMs, heads: peer.heads(p.wsId!), rssMiB: peakRssMiB() });
-  // The parent asks for CPU time around each catch-up, to see how busy serving keeps the writer.
+  // The parent asks for CPU time around each catch-up, to see how busy serving keeps the writer,
+  // and may have one catch-up profiled on this side too.
   for (;;) {
-    const cmd = await command(['stop', 'cpu'], 60 * MINUTE);
+    const cmd = await command(['stop', 'cpu', 'profile-start', 'profile-stop'], 60 * MINUTE);
     if (cmd.type === 'stop') break;
-    const c = process.cpuUsage();
-    await send({ type: 'cpu', ms: (c.user + c.system) / 1000 });
+    if (cmd.type === 'cpu') {
+      const c = process.cpuUsage();
+      await send({ type: 'cpu', ms: (c.user + c.system) / 1000 });
+    } else if (cmd.type === 'profile-start') {
+      await startProfile();
+      await send({ type: 'profiling' });
+    } else {
+      await stopProfile(String(cmd.path));
+      await send({ type: 'profiled' });
+    }
   }
   const rssMiB = peakRssMiB();
   await peer.stop();

@@ -5,6 +5,7 @@ import { Session } from 'node:inspector/promises';
 import { createIdentity } from '../../src/store/identity-file.ts';
 import { Peer } from '../../src/peer.ts';
 import { params, send, serve } from './ipc.ts';
+import { threadDelta, threadTimes } from './threads.ts';
 
 const p = params<{ home: string; name: string; bootstrap: string[] }>();
 createIdentity(p.home, p.name);
@@ -39,10 +40,11 @@ serve(async (m) => {
       while (!peer.files.list(ws).some((f) => f.name === m.name)) await new Promise((r) => setTimeout(r, 20));
       const t0 = performance.now();
       const cpu = process.cpuUsage();
+      const threads = threadTimes();
       const r = await peer.files.get(ws, String(m.name), String(m.dest), { force: true });
       const ms = performance.now() - t0;
       const used = process.cpuUsage(cpu);
-      await send({ type: 'got', ms, cpuMs: (used.user + used.system) / 1000, fetched: r.fetched, local: r.local, rssMiB: process.resourceUsage().maxRSS / 1024 });
+      await send({ type: 'got', ms, cpuMs: (used.user + used.system) / 1000, threads: threadDelta(threads), fetched: r.fetched, local: r.local, rssMiB: process.resourceUsage().maxRSS / 1024 });
       break;
     }
     case 'profile-start': {
@@ -62,7 +64,7 @@ serve(async (m) => {
     }
     case 'cpu': {
       const u = process.cpuUsage();
-      await send({ type: 'cpu', ms: (u.user + u.system) / 1000 });
+      await send({ type: 'cpu', ms: (u.user + u.system) / 1000, threads: [...threadTimes()] });
       break;
     }
     case 'stop':

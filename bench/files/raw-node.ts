@@ -4,6 +4,7 @@
 import { signingKeyPair } from '../../src/crypto/sodium.ts';
 import { createNetNode, type NetNode } from '../../src/net/libp2p-node.ts';
 import { send, serve } from './ipc.ts';
+import { threadDelta, threadTimes } from './threads.ts';
 
 const PROTOCOL = '/trellis-bench/raw/1.0.0';
 const PIECE = 256 * 1024;
@@ -17,9 +18,10 @@ serve(async (m) => {
         void (async () => {
           let n = 0;
           const cpu = process.cpuUsage();
+          const threads = threadTimes();
           for await (const c of stream) n += c.byteLength;
           const used = process.cpuUsage(cpu);
-          await send({ type: 'received', bytes: n, cpuMs: (used.user + used.system) / 1000 });
+          await send({ type: 'received', bytes: n, cpuMs: (used.user + used.system) / 1000, threads: threadDelta(threads) });
         })();
       });
       await send({ type: 'listening', addr: node.addrs()[0] });
@@ -34,13 +36,14 @@ serve(async (m) => {
     case 'push': {
       if (!node) throw new Error('dial first');
       const cpu = process.cpuUsage();
+      const threads = threadTimes();
       const { stream } = await node.openStream(String(m.addr), PROTOCOL);
       const total = Number(m.bytes);
       // Fresh buffers: the stream references what it is given until the muxer has sent it.
       for (let sent = 0; sent < total; sent += PIECE) await stream.write(Buffer.allocUnsafe(Math.min(PIECE, total - sent)));
       await stream.close();
       const used = process.cpuUsage(cpu);
-      await send({ type: 'pushed', cpuMs: (used.user + used.system) / 1000 });
+      await send({ type: 'pushed', cpuMs: (used.user + used.system) / 1000, threads: threadDelta(threads) });
       break;
     }
     case 'stop':

@@ -45,6 +45,8 @@ function parseArgs(argv: string[]): Options {
 }
 
 const say = (line: string): void => { process.stdout.write(line + '\n'); };
+/** Writes dirty pages back now (outside the measurements). */
+const flush = (): void => { try { execFileSync('sync'); } catch { /* no sync(1): measure anyway */ } };
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
 /** CPU seconds of sender and receiver. */
 const cpu = ([s, r]: [number, number]): string => `${(s / 1000).toFixed(1)} s + ${(r / 1000).toFixed(1)} s`;
@@ -67,7 +69,7 @@ function machine(): string {
   return `nproc ${nproc}, ${model}, RAM ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, commit ${commit}, load at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 }
 
-interface Run { rawMs: number; trellisMs: number; rssMiB: number; rawCpu: [number, number]; trellisCpu: [number, number] }
+interface Run { rawMs: number; trellisMs: number; rssMiB: number; rawCpu: [number, number]; trellisCpu: [number, number]; threads: [string, string, string, string] }
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
@@ -91,7 +93,7 @@ async function main(): Promise<void> {
     await sender.next('dialled', MINUTE);
 
     mkdirSync(join(dir, 'a'));
-    const a = new Child('peer A', './peer-node.ts', { home: join(dir, 'a'), name: 'alice', bootstrap: [] }, process.env.BENCH_A_ARGS ? process.env.BENCH_A_ARGS.split(' ') : []);
+    const a = new Child('peer A', './peer-node.ts', { home: join(dir, 'a'), name: 'alice', bootstrap: [] });
     children.push(a);
     a.send({ type: 'create' });
     const first = await a.next<{ code: string; addr: string }>('invite', MINUTE);
@@ -103,12 +105,15 @@ async function main(): Promise<void> {
     const runs: Run[] = [];
     let code = first.code;
     for (let i = 0; i < o.runs; i++) {
+      // Dirty pages of earlier steps (the generated file, the last copy) would otherwise be written
+      // back by the kernel in the middle of a measurement, competing for the CPUs and the disk.
+      flush();
       // Raw: the same byte count through one libp2p stream.
       t0 = performance.now();
       sender.send({ type: 'push', addr: rawAddr, bytes });
-      const got = await receiver.next<{ bytes: number; cpuMs: number }>('received', 10 * MINUTE);
+      const got = await receiver.next<{ bytes: number; cpuMs: number; threads: string }>('received', 10 * MINUTE);
       const rawMs = performance.now() - t0;
-      const pushed = await sender.next<{ cpuMs: number }>('pushed', MINUTE);
+      const pushed = await sender.next<{ cpuMs: number; threads: string }>('pushed', MINUTE);
       if (got.bytes !== bytes) throw new Error(`raw receiver got ${got.bytes} bytes, not ${bytes}`);
 
       // Trellis: a fresh B each run (an empty chunk store), joined beforehand; only the get is timed.
@@ -120,13 +125,18 @@ async function main(): Promise<void> {
       b.send({ type: 'join', code });
       await b.next('joined', MINUTE);
       const dest = join(dir, `copy${i}.bin`);
+      flush();
       if (o.profile) for (const c of [a, b]) { c.send({ type: 'profile-start' }); await c.next('profiling', MINUTE); }
       a.send({ type: 'cpu' });
-      const aCpu0 = (await a.next<{ ms: number }>('cpu', MINUTE)).ms;
+      const aStart = await a.next<{ ms: number; threads: [string, number][] }>('cpu', MINUTE);
+      const aCpu0 = aStart.ms;
       b.send({ type: 'get', name: 'big.bin', dest });
-      const r = await b.next<{ ms: number; cpuMs: number; fetched: number; rssMiB: number }>('got', 10 * MINUTE);
+      const r = await b.next<{ ms: number; cpuMs: number; threads: string; fetched: number; rssMiB: number }>('got', 10 * MINUTE);
       a.send({ type: 'cpu' });
-      const aCpu = (await a.next<{ ms: number }>('cpu', MINUTE)).ms - aCpu0;
+      const aEnd = await a.next<{ ms: number; threads: [string, number][] }>('cpu', MINUTE);
+      const aCpu = aEnd.ms - aCpu0;
+      const aBefore = new Map(aStart.threads);
+      const aThreads = aEnd.threads.map(([k, v]) => [k, v - (aBefore.get(k) ?? 0)] as const).filter(([, v]) => v >= 50).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ');
       if (o.profile) {
         mkdirSync(o.profile, { recursive: true });
         for (const [c, n] of [[a, 'a'], [b, 'b']] as const) { c.send({ type: 'profile-stop', path: join(o.profile, `${n}-${i + 1}.cpuprofile`) }); await c.next('profiled', MINUTE); }
@@ -136,8 +146,9 @@ async function main(): Promise<void> {
       if (await sha256File(dest) !== expected) throw new Error('the copy differs from the source');
       rmSync(dest);
       rmSync(home, { recursive: true, force: true });
-      const run: Run = { rawMs, trellisMs: r.ms, rssMiB: r.rssMiB, rawCpu: [pushed.cpuMs, got.cpuMs], trellisCpu: [aCpu, r.cpuMs] };
+      const run: Run = { rawMs, trellisMs: r.ms, rssMiB: r.rssMiB, rawCpu: [pushed.cpuMs, got.cpuMs], trellisCpu: [aCpu, r.cpuMs], threads: [pushed.threads, got.threads, aThreads, r.threads] };
       runs.push(run);
+      say(`  CPU by thread: raw sender ${pushed.threads}, receiver ${got.threads}; Trellis A ${aThreads}, B ${r.threads}`);
       say(`run ${i + 1}: raw libp2p ${mbps(bytes, rawMs).toFixed(1)} MB/s (${(rawMs / 1000).toFixed(2)} s, CPU ${cpu(run.rawCpu)}) | Trellis get ${mbps(bytes, r.ms).toFixed(1)} MB/s (${(r.ms / 1000).toFixed(2)} s, CPU ${cpu(run.trellisCpu)}) | ratio ${(rawMs / r.ms).toFixed(2)} | B peak RSS ${r.rssMiB.toFixed(0)} MiB`);
     }
     const raw = median(runs.map((r) => mbps(bytes, r.rawMs)));
@@ -151,10 +162,12 @@ async function main(): Promise<void> {
       const lines = [
         '', `## files: 1 GiB transfer, ${date}`, '',
         `Machine: ${host}.`, '',
-        'Trellis: `get` on peer B of a file added on peer A (two processes, loopback): chunk requests, SHA-256 check, chunk store, decryption, write. Raw: one libp2p stream (TCP + Noise + Yamux) pushing the same bytes between two bare nodes in two processes. MB = 10^6 bytes.', '',
+        'Trellis: `get` on peer B (fetch on demand) of a file added on peer A, two processes on loopback: chunk requests, SHA-256 check of every chunk, decryption, write to the destination file, fdatasync and rename. Raw: one libp2p stream (TCP + Noise + Yamux) pushing the same bytes between two bare nodes in two processes, discarding them. Dirty pages are flushed (`sync`) before each measurement. MB = 10^6 bytes; CPU = user + system of each process during the transfer.', '',
         '| run | raw libp2p MB/s | CPU sender + receiver | Trellis MB/s | CPU A + B | ratio | B peak RSS |', '|---|---|---|---|---|---|---|',
         ...runs.map((r, i) => `| ${i + 1} | ${mbps(bytes, r.rawMs).toFixed(1)} | ${cpu(r.rawCpu)} | ${mbps(bytes, r.trellisMs).toFixed(1)} | ${cpu(r.trellisCpu)} | ${(r.rawMs / r.trellisMs).toFixed(2)} | ${r.rssMiB.toFixed(0)} MiB |`),
         `| median | ${raw.toFixed(1)} | | ${trellis.toFixed(1)} | | **${ratio.toFixed(2)}** | |`, '',
+        'CPU by thread (V8Worker = garbage collection helpers):', '',
+        ...runs.map((r, i) => `- run ${i + 1}: raw sender ${r.threads[0]}; raw receiver ${r.threads[1]}; Trellis A ${r.threads[2]}; Trellis B ${r.threads[3]}`), '',
         `Target ≥ 0.70 of raw: ${verdict}. Adding the file on A (read, seal, hash, store, sync): ${mbps(bytes, added.ms).toFixed(0)} MB/s.`, '',
       ];
       appendFileSync(RESULTS, lines.join('\n'));

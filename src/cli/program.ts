@@ -11,6 +11,7 @@ import { registerInit } from './commands/init.ts';
 import { registerInvitations } from './commands/invitations.ts';
 import { registerMembers } from './commands/members.ts';
 import { registerMembership } from './commands/membership.ts';
+import { registerRelay } from './commands/relay.ts';
 import { registerStart } from './commands/start.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerStop } from './commands/stop.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
 
   registerInit(program);
   registerStart(program);
+  registerRelay(program);
   registerStop(program);
   registerStatus(program);
   registerWorkspace(program);

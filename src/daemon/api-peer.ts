@@ -25,4 +25,6 @@ export type ApiPeer = Pick<Peer,
   // Optional, so stand-ins for HTTP tests need not implement the files tool (its routes answer 503 without it).
   & Partial<Pick<Peer, 'files'>>
   // Documents for the tools (routes/tools.ts); optional for the same reason (those routes answer 503).
-  & Partial<DocAccess>;
+  & Partial<DocAccess>
+  // Relays (routes/relays.ts); optional for the same reason (those routes answer 503).
+  & Partial<Pick<Peer, 'addRelay' | 'removeRelay' | 'relayList' | 'joinWithRelays' | 'pendingJoins'>>;

@@ -6,9 +6,9 @@
 //   member receives, exactly as a CLI or SDK change would;
 // - every other change of the daemon's copy (other members' entries, other local browsers, the
 //   CLI) goes out to the browsers as the Yjs update that made it;
-// - awareness (cursors and names) is relayed between the browsers of this daemon. It is ephemeral
-//   and never logged. Cursors of members on other peers need the presence channel to carry
-//   awareness, which it does not yet (it carries tool, typing and idle only).
+// - awareness (cursors and names) is relayed between the browsers of this daemon, and crosses to
+//   other members' daemons on the presence channel (cursor-bridge.ts). It is ephemeral: never
+//   logged, never in the document.
 //
 // Frames are binary: one kind byte, then the payload.
 //   0 SYNC      daemon → browser  the whole document (Y.encodeStateAsUpdate)
@@ -28,6 +28,7 @@ import { resolveTool } from '../tools/registry/tool-list.ts';
 import { checkAccess, type AccessPolicy } from './access.ts';
 import type { ApiPeer } from './api-peer.ts';
 import { readAwareness, writeAwareness, type AwarenessEntry } from './awareness-update.ts';
+import { cursorData, RemoteCursors, RENEW_MS } from './cursor-bridge.ts';
 import { docAccess } from './routes/tools.ts';
 
 export const DOC_SOCKET_PATH = /^\/api\/workspaces\/([^/]+)\/notes\/([^/]+)\/socket$/;
@@ -40,6 +41,8 @@ const MAX_FRAME_BYTES = MAX_UPDATE_BYTES + 1024;
 const MAX_AWARENESS_BYTES = 16 * 1024;
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const PING_INTERVAL_MS = 30_000;
+/** A cursor moves with every keystroke; presence carries its latest position at most this often. */
+const SHARE_MS = 150;
 
 interface Client {
   socket: WebSocket;
@@ -56,6 +59,8 @@ interface Room {
   sender?: Client;
   /** Latest awareness entry per client id, so a new browser sees the cursors already there. */
   awareness: Map<number, AwarenessEntry>;
+  /** Cursors of members on other devices, from their presence. */
+  remote: RemoteCursors;
   onUpdate: (update: Uint8Array) => void;
 }
 
@@ -70,6 +75,9 @@ export function docSocket(peer: ApiPeer, policy: AccessPolicy, log: (line: strin
   const rooms = new Map<string, Room>();
   const alive = new WeakSet<WebSocket>();
   let unwatch: (() => void) | undefined;
+  let unlisten: (() => void) | undefined;
+  /** Per workspace: the cursor our presence carries, the one to send next, and which browser set it. */
+  const sharing = new Map<string, { sent: string | null; next?: { doc: string; data: string } | null; owner?: Client; timer?: NodeJS.Timeout }>();
 
   const pinger = setInterval(() => {
     for (const s of wss.clients) {
@@ -79,6 +87,11 @@ export function docSocket(peer: ApiPeer, policy: AccessPolicy, log: (line: strin
     }
   }, PING_INTERVAL_MS);
   pinger.unref();
+  // Other members' cursors stay on screen only if renewed; renewing also notices expired presence.
+  const renewer = setInterval(() => {
+    for (const ws of new Set([...rooms.values()].map((r) => r.ws))) refreshRemote(ws, true);
+  }, RENEW_MS);
+  renewer.unref();
 
   function send(c: Client, kind: DocFrameKind, payload: Uint8Array): void {
     if (c.socket.readyState !== c.socket.OPEN) return;
@@ -118,18 +131,64 @@ export function docSocket(peer: ApiPeer, policy: AccessPolicy, log: (line: strin
     });
   }
 
+  /** Presence changed (or members came and went): show other members' cursors as they are now. */
+  function watchPresence(): void {
+    if (unlisten !== undefined) return;
+    unlisten = peer.on((e) => { if (e.type === 'presence' || e.type === 'members') refreshRemote(e.workspace, false); });
+  }
+
+  function refreshRemote(ws: string, renew: boolean): void {
+    const here = [...rooms.values()].filter((r) => r.ws === ws);
+    if (here.length === 0) return;
+    let members;
+    try { members = peer.members(ws); } catch { return; }
+    for (const room of here) {
+      const changes = room.remote.update(members);
+      const out = renew ? room.remote.renew().concat(changes.filter((c) => c.json === 'null')) : changes;
+      if (out.length === 0) continue;
+      const update = writeAwareness(out);
+      for (const c of room.clients) send(c, DocFrame.Awareness, update);
+    }
+  }
+
+  /** Puts a browser's cursor into our presence (or takes it out), at most every SHARE_MS. */
+  function shareCursor(ws: string, owner: Client, cursor: { doc: string; data: string } | null): void {
+    let s = sharing.get(ws);
+    if (s === undefined) { s = { sent: null }; sharing.set(ws, s); }
+    s.next = cursor;
+    s.owner = cursor === null ? undefined : owner;
+    if (s.timer !== undefined) return;
+    const state = s;
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      const next = state.next;
+      state.next = undefined;
+      const text = next === undefined ? undefined : JSON.stringify(next);
+      if (next === undefined || text === state.sent) return;
+      state.sent = next === null ? null : text!;
+      try {
+        peer.setPresence(ws, { cursor: next });
+      } catch (err) {
+        log(`notes: cannot share a cursor: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }, SHARE_MS);
+    state.timer.unref();
+  }
+
   function join(ws: string, note: string, socket: WebSocket): void {
     const key = `${ws}/${note}`;
     let room = rooms.get(key);
     if (room === undefined) {
       const r: Room = {
-        ws, note, doc: undefined as unknown as Y.Doc, clients: new Set(), awareness: new Map(),
+        ws, note, doc: undefined as unknown as Y.Doc, clients: new Set(), awareness: new Map(), remote: new RemoteCursors(note),
         onUpdate: (update) => { for (const c of r.clients) if (c !== r.sender) send(c, DocFrame.Update, update); },
       };
       attach(r);
       rooms.set(key, r);
       room = r;
       watchRebuilds();
+      watchPresence();
+      try { r.remote.update(peer.members(ws)); } catch { /* no members to show */ }
     }
     const client: Client = { socket, ids: new Set() };
     room.clients.add(client);
@@ -137,7 +196,7 @@ export function docSocket(peer: ApiPeer, policy: AccessPolicy, log: (line: strin
 
     sendInfo(client, { writable: writable(ws) });
     send(client, DocFrame.Sync, Y.encodeStateAsUpdate(current.doc));
-    const present = [...current.awareness.values()].filter((e) => e.json !== 'null');
+    const present = [...current.awareness.values()].filter((e) => e.json !== 'null').concat(current.remote.current());
     if (present.length > 0) send(client, DocFrame.Awareness, writeAwareness(present));
 
     socket.on('message', (data: RawData, isBinary: boolean) => {
@@ -179,6 +238,12 @@ export function docSocket(peer: ApiPeer, policy: AccessPolicy, log: (line: strin
       room.awareness.set(e.clientId, e);
     }
     for (const c of room.clients) if (c !== client) send(c, DocFrame.Awareness, payload);
+    // Other members see this browser's cursor through our presence.
+    const last = entries.at(-1);
+    if (last === undefined) return;
+    const data = cursorData(last.json);
+    if (data !== undefined) shareCursor(room.ws, client, { doc: room.note, data });
+    else if (sharing.get(room.ws)?.owner === client) shareCursor(room.ws, client, null);
   }
 
   function leave(room: Room, client: Client): void {
@@ -193,10 +258,14 @@ export function docSocket(peer: ApiPeer, policy: AccessPolicy, log: (line: strin
       const update = writeAwareness(gone);
       for (const c of room.clients) send(c, DocFrame.Awareness, update);
     }
+    if (sharing.get(room.ws)?.owner === client) shareCursor(room.ws, client, null);
     if (room.clients.size === 0) {
       room.doc.off('update', room.onUpdate);
       rooms.delete(`${room.ws}/${room.note}`);
-      if (rooms.size === 0) { unwatch?.(); unwatch = undefined; }
+      if (rooms.size === 0) {
+        unwatch?.(); unwatch = undefined;
+        unlisten?.(); unlisten = undefined;
+      }
     }
   }
 
@@ -239,7 +308,10 @@ export function docSocket(peer: ApiPeer, policy: AccessPolicy, log: (line: strin
     },
     close() {
       clearInterval(pinger);
+      clearInterval(renewer);
+      for (const s of sharing.values()) clearTimeout(s.timer);
       unwatch?.();
+      unlisten?.();
       for (const room of rooms.values()) room.doc.off('update', room.onUpdate);
       rooms.clear();
       for (const s of wss.clients) s.terminate();

@@ -7,8 +7,10 @@
 // The cookie alone is not enough, because browsers attach cookies to requests that other pages make:
 // - SameSite=Strict keeps it off requests started by other sites, but every port of 127.0.0.1 is
 //   the same *site*, so another local web server's page could still make the browser send it;
-// - so an HTTP request must also carry the header X-Trellis-Request, which a page of another
-//   origin cannot add without a CORS preflight that this API never grants;
+// - so an HTTP request must also prove it comes from our own page: by the header
+//   X-Trellis-Request, which a page of another origin cannot add without a CORS preflight that
+//   this API never grants, or by `Sec-Fetch-Site: same-origin`, which only the browser sets (pages
+//   cannot), so that plain links of our page (a file download) work too;
 // - a WebSocket handshake cannot carry custom headers, but browsers always send its Origin, and
 //   access.ts refuses every Origin but our own: a cookie-authenticated upgrade must have one.
 // Sessions live in memory: a restarted daemon has a new token and forgets them, like the token.
@@ -37,7 +39,8 @@ export class Sessions {
     const id = cookieValue(req.headers.cookie, this.cookieName);
     if (id === undefined || !this.#hashes.has(hash(id))) return false;
     const upgrade = req.headers.upgrade?.toLowerCase() === 'websocket';
-    return upgrade ? req.headers.origin !== undefined : req.headers[REQUEST_HEADER] !== undefined;
+    if (upgrade) return req.headers.origin !== undefined;
+    return req.headers[REQUEST_HEADER] !== undefined || req.headers['sec-fetch-site'] === 'same-origin';
   }
 
   /**

@@ -8,6 +8,9 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify } from '@libp2p/identify';
 import { ping } from '@libp2p/ping';
 import { mdns } from '@libp2p/mdns';
+// NAT traversal (relays, src/relay/): circuit relay v2 server on relays, client transport + DCUtR on peers.
+import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
+import { dcutr } from '@libp2p/dcutr';
 import { multiaddr } from '@multiformats/multiaddr';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import type { Multiaddr } from '@multiformats/multiaddr';
@@ -34,6 +37,18 @@ export interface NetOptions {
   mdnsServiceTag?: string;
   /** One-line log messages; never keys or data. */
   log: (line: string) => void;
+  /**
+   * Run a circuit relay v2 server (Trellis relays): peers that cannot be dialled reserve a slot
+   * and are reached through it. `allowRelayTo` decides to whom (by signing key) connections may
+   * be relayed; anyone may reserve (up to `maxReservations`), since a peer's first reservation
+   * comes before the relay can know it is a member.
+   */
+  relayServer?: { maxReservations: number; allowRelayTo: (publicKey: Uint8Array) => boolean };
+  /**
+   * Dial circuit relay addresses, and with '/p2p-circuit' among `listen` reserve a slot on the
+   * relays we connect to; DCUtR then tries to replace a relayed connection by a direct one.
+   */
+  relayClient?: boolean;
 }
 
 export interface NetPeerInfo {
@@ -55,6 +70,13 @@ export interface NetNode {
   dial(addr: string): Promise<NetPeerInfo>;
   /** Known multiaddrs of a peer (from the peer store), so the caller can share them with others. */
   addrsOf(peerId: string): string[];
+  /** Remote addresses of the open connections to a peer (a relayed one contains /p2p-circuit). */
+  connectionAddrs(peerId: string): string[];
+  /**
+   * With `relayServer`: the addresses through which a peer holding a slot here is reached
+   * (our addresses + /p2p-circuit/p2p/ID); empty if it holds none.
+   */
+  circuitAddrsOf(peerId: string): string[];
   /** Fired once per peer when its first connection opens. */
   onPeerConnected(cb: (p: NetPeerInfo) => void): void;
   /** Fired when a peer's last connection closes. */
@@ -85,6 +107,8 @@ type Services = {
   identify: unknown;
   ping: unknown;
   mdns?: PeerDiscovery;
+  relay?: CircuitRelayService;
+  dcutr?: unknown;
 };
 
 interface BootstrapTarget {
@@ -142,7 +166,7 @@ export async function createNetNode(opts: NetOptions): Promise<NetNode> {
     privateKey,
     start: false,
     addresses: { listen: opts.listen },
-    transports: [tcp()],
+    transports: [tcp(), ...(opts.relayClient ? [circuitRelayTransport()] : [])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({
       streamOptions: {
@@ -157,6 +181,9 @@ export async function createNetNode(opts: NetOptions): Promise<NetNode> {
       // As a service rather than a peerDiscovery entry so that we see every answer: libp2p's own
       // 'peer:discovery' fires only for peers new to the peer store, never on re-discovery.
       ...(opts.mdns ? { mdns: mdns({ serviceTag: opts.mdnsServiceTag ?? DEFAULT_MDNS_SERVICE_TAG }) } : {}),
+      // Relayed connections through a Trellis relay carry sync sessions: no data or time limit.
+      ...(opts.relayServer ? { relay: circuitRelayServer({ reservations: { maxReservations: opts.relayServer.maxReservations, applyDefaultLimit: false } }) } : {}),
+      ...(opts.relayClient ? { dcutr: dcutr() } : {}),
     },
     // A peer talks to a handful of members and relays, not to a swarm.
     connectionManager: {
@@ -175,6 +202,9 @@ export async function createNetNode(opts: NetOptions): Promise<NetNode> {
       denyDialPeer: async (peerId: PeerId) => peerId.type !== 'Ed25519',
       denyInboundEncryptedConnection: async (peerId: PeerId) => peerId.type !== 'Ed25519',
       denyOutboundEncryptedConnection: async (peerId: PeerId) => peerId.type !== 'Ed25519',
+      denyInboundRelayReservation: async (peerId: PeerId) => peerId.type !== 'Ed25519',
+      denyOutboundRelayedConnection: async (_source: PeerId, destination: PeerId) =>
+        destination.type !== 'Ed25519' || !(opts.relayServer?.allowRelayTo(publicKeyOf(destination)) ?? false),
     },
   });
 
@@ -332,6 +362,17 @@ export async function createNetNode(opts: NetOptions): Promise<NetNode> {
     },
 
     addrsOf: (peerId: string) => [...(knownAddrs.get(peerId) ?? [])],
+
+    circuitAddrsOf: (peerId: string) => {
+      const reservations = node.services.relay?.reservations;
+      let id: PeerId;
+      try { id = peerIdFromString(peerId); } catch { return []; }
+      if (reservations === undefined || !reservations.has(id)) return [];
+      return node.getMultiaddrs().filter((a) => !a.toString().includes('/p2p-circuit')).map((a) => `${withPeerId(a, selfId)}/p2p-circuit/p2p/${peerId}`);
+    },
+
+    connectionAddrs: (peerId: string) => node.getConnections()
+      .filter((c) => c.remotePeer.toString() === peerId && c.status === 'open').map((c) => c.remoteAddr.toString()),
 
     onPeerConnected(cb) { connectedCbs.push(cb); },
 

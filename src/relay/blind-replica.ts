@@ -10,7 +10,7 @@
 // Entries whose author is a member but that have no effect for another reason (a guest writing a
 // document, a control action its role does not permit) are stored, as every member stores them:
 // refusing them would leave a gap in that author's log at the relay and block its later entries.
-import { toHex } from '../core/bytes.ts';
+import { equalBytes, toHex } from '../core/bytes.ts';
 import { CausalIndex } from '../core/causal.ts';
 import { authenticateBatch, controlOf, depsOf, Introductions, refuseOnArrival, type ArrivalRefusal } from '../core/arrival.ts';
 import { decodeEntry, type Entry, EntryKind } from '../core/entry.ts';
@@ -41,6 +41,12 @@ export interface BlindReplicaOptions {
   /** Bytes of entries this replica may hold. */
   quota: number;
   log: (line: string) => void;
+  /**
+   * Provisional replicas (an unknown workspace whose attachment is being checked): beyond the
+   * quota, entries are still checked and indexed, so the attachment can be found deep in a long
+   * history, but their bytes are dropped (`truncated` turns true), up to `maxEntries` in all.
+   */
+  verifyBeyondQuota?: { maxEntries: number };
 }
 
 export class BlindReplica implements Replica {
@@ -57,6 +63,11 @@ export class BlindReplica implements Replica {
   private readonly changeListeners = new Set<() => void>();
   private held = 0;
   private count = 0;
+  private indexed = 0;
+  private verifyBeyond: { maxEntries: number } | undefined;
+  private dropped = false;
+  /** Relay keys named by a stored `relay` or `unrelay` entry (valid or not). */
+  private readonly relayKeysNamed = new Set<string>();
 
   constructor(opts: BlindReplicaOptions) {
     this.id = opts.id;
@@ -64,6 +75,7 @@ export class BlindReplica implements Replica {
     this.store = opts.store;
     this.quota = opts.quota;
     this.log = opts.log;
+    this.verifyBeyond = opts.verifyBeyondQuota;
     this.resolver = new MembershipResolver(this.idHex, workspaceIdFor);
   }
 
@@ -71,12 +83,17 @@ export class BlindReplica implements Replica {
   get bytesHeld(): number { return this.held; }
   get entryCount(): number { return this.count; }
   get quotaBytes(): number { return this.quota; }
+  /** True when entries were checked but not held (see `verifyBeyondQuota`): the heads are ahead of the store. */
+  get truncated(): boolean { return this.dropped; }
   get state(): MembershipState { return this.resolver.state; }
 
   isMember(keyHex: string): boolean { return roleOf(this.state, keyHex) !== undefined; }
 
   /** True when a valid `relay` entry attaches `relayKeyHex` (and no later `unrelay` detached it). */
   attaches(relayKeyHex: string): boolean { return this.state.relays.has(relayKeyHex); }
+
+  /** True when some stored entry attaches or detaches `relayKeyHex`: then `attaches` is the whole truth. */
+  names(relayKeyHex: string): boolean { return this.relayKeysNamed.has(relayKeyHex); }
 
   on(listener: (e: BlindReplicaEvent) => void): () => void {
     this.listeners.add(listener);
@@ -91,7 +108,7 @@ export class BlindReplica implements Replica {
 
   /** Rebuilds the indexes from the store (entries were checked when they were stored). */
   load(): void {
-    for (const bytes of this.store.allEntries(this.id)) this.index(decodeEntry(bytes), entryHash(bytes));
+    for (const bytes of this.store.allEntries(this.id)) this.index(decodeEntry(bytes), entryHash(bytes), true);
   }
 
   /**
@@ -99,6 +116,16 @@ export class BlindReplica implements Replica {
    * provisional replica, held in memory, becomes a served one once its attachment is seen.
    */
   moveTo(store: Store, quota: number): void {
+    if (this.dropped) throw new Error('a truncated replica cannot move: load the moved entries into a new one');
+    this.copyTo(store);
+    this.store = store;
+    this.quota = quota;
+    // Served now: beyond its quota it refuses, it no longer checks without holding.
+    this.verifyBeyond = undefined;
+  }
+
+  /** Writes every entry held into `store` (one transaction), e.g. the prefix a truncated replica kept. */
+  copyTo(store: Store): void {
     const rows: EntryRow[] = [];
     for (const bytes of this.store.allEntries(this.id)) {
       const e = decodeEntry(bytes);
@@ -106,8 +133,6 @@ export class BlindReplica implements Replica {
     }
     store.addWorkspace(this.id);
     store.appendEntries(this.id, rows);
-    this.store = store;
-    this.quota = quota;
   }
 
   private hashOf(e: Entry, bytes: Uint8Array): Uint8Array {
@@ -136,19 +161,24 @@ export class BlindReplica implements Replica {
     let controls = 0;
     let overQuota: string | undefined;
     const refuse = (r: ArrivalRefusal) => { report.rejected.push(r); };
+    // Runs of entries share an author: convert its key to hex once per run.
+    let lastKey: Uint8Array | undefined;
+    let hex = '';
     for (const { e, hash } of auth.ordered) {
-      const hex = toHex(e.author);
+      if (lastKey === undefined || !equalBytes(lastKey, e.author)) { lastKey = e.author; hex = toHex(e.author); }
       if (blocked.has(hex)) { refuse({ author: hex, seq: e.seq, reason: 'follows a refused entry' }); continue; }
       const control = e.kind === EntryKind.control ? controlOf(e) : undefined;
       const reason = this.refuseHere(e, hex, control);
-      if (reason) {
+      const verifyOnly = reason?.startsWith('over quota') === true && this.verifyBeyond !== undefined && this.indexed < this.verifyBeyond.maxEntries;
+      if (reason && !verifyOnly) {
         blocked.add(hex);
         refuse({ author: hex, seq: e.seq, reason });
         if (reason.startsWith('over quota') && overQuota === undefined) overQuota = reason;
         continue;
       }
-      this.index(e, hash, control);
-      rows.push({ author: e.author, seq: e.seq, hash, bytes: e.bytes });
+      this.index(e, hash, !verifyOnly, control, hex);
+      if (verifyOnly) this.dropped = true;
+      else rows.push({ author: e.author, seq: e.seq, hash, bytes: e.bytes });
       if (control !== undefined) controls++;
     }
     for (const r of auth.refused) refuse(r);
@@ -162,7 +192,7 @@ export class BlindReplica implements Replica {
       report.accepted = rows.length;
     }
     if (controls > 0) this.emit({ type: 'control' });
-    if (rows.length > 0) {
+    if (rows.length > 0 || this.dropped) {
       this.emit({ type: 'entries', count: rows.length });
       for (const l of this.changeListeners) l();
     }
@@ -181,24 +211,28 @@ export class BlindReplica implements Replica {
     }
     const limit = this.quota + (control !== undefined ? CONTROL_GRACE_BYTES : 0);
     // `held` already counts the entries accepted earlier in this batch (index() runs as we go).
-    if (this.held + e.bytes.byteLength > limit) {
+    // Once a provisional replica drops bytes it must drop all later ones: what it holds stays a causal prefix.
+    if (this.dropped || this.held + e.bytes.byteLength > limit) {
       return `over quota: this relay holds ${this.held} bytes for workspace ${this.idHex.slice(0, 8)} and its quota is ${this.quota} bytes`;
     }
     return undefined;
   }
 
   /** Records an entry in the indexes (heads, causal positions, introductions, membership). */
-  private index(e: Entry, hash: Uint8Array, control?: ControlPayload | string): void {
-    const hex = toHex(e.author);
+  private index(e: Entry, hash: Uint8Array, held: boolean, control?: ControlPayload | string, hex = toHex(e.author)): void {
     const vv = this.causal.add(hex, e.seq, depsOf(e));
     this.heads.set(hex, { author: e.author, seq: e.seq, hash });
-    this.held += e.bytes.byteLength;
-    this.count++;
+    this.indexed++;
+    if (held) {
+      this.held += e.bytes.byteLength;
+      this.count++;
+    }
     if (e.kind !== EntryKind.control) return;
     const c = control ?? controlOf(e);
     // Stored control entries always parse: the arrival check refused the rest.
     if (typeof c === 'string') return;
     this.introductions.record(c, hex, e.seq);
+    if (c.type === 'relay' || c.type === 'unrelay') this.relayKeysNamed.add(c.key);
     this.resolver.add({ id: `${hex}:${e.seq}`, author: hex, seq: e.seq, clock: e.clock, payload: c, vv });
   }
 }

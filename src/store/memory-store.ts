@@ -23,6 +23,12 @@ export class MemoryStore implements Store {
 
   workspaceIds(): Uint8Array[] { return [...this.workspaces.values()].map((w) => w.id); }
 
+  removeWorkspace(id: Uint8Array): void {
+    const prefix = toHex(id);
+    this.workspaces.delete(prefix);
+    for (const k of [...this.forkProofs.keys()]) if (k.startsWith(prefix)) this.forkProofs.delete(k);
+  }
+
   putKey(workspace: Uint8Array, epoch: number, sealedKey: Uint8Array): void { this.ws(workspace).keys.set(epoch, sealedKey); }
 
   keys(workspace: Uint8Array): { epoch: number; sealedKey: Uint8Array }[] {

@@ -105,6 +105,22 @@ export class SqliteStore implements Store {
 
   addWorkspace(id: Uint8Array): void { this.stmt.addWorkspace.run(id); }
 
+  removeWorkspace(id: Uint8Array): void {
+    this.db.exec('BEGIN');
+    try {
+      this.db.prepare('DELETE FROM runs WHERE author IN (SELECT id FROM authors WHERE workspace = ?)').run(id);
+      for (const table of ['authors', 'keys', 'forks']) this.db.prepare(`DELETE FROM ${table} WHERE workspace = ?`).run(id);
+      this.db.prepare('DELETE FROM workspaces WHERE id = ?').run(id);
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+    // Cached author ids and last seqs may belong to the rows just deleted.
+    this.authorIds.clear();
+    this.lastSeqs.clear();
+  }
+
   workspaceIds(): Uint8Array[] {
     return (this.stmt.workspaces.all() as { id: Uint8Array }[]).map((r) => new Uint8Array(r.id));
   }

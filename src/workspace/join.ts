@@ -28,19 +28,24 @@ export interface JoinAccept {
 
 export const inviteIdOf = (secret: Uint8Array): Uint8Array => hash(secret);
 
-function proofOf(secret: Uint8Array, joinerKey: Uint8Array, agreementKey: Uint8Array, workspace: Uint8Array): Uint8Array {
+export function proofOf(secret: Uint8Array, joinerKey: Uint8Array, agreementKey: Uint8Array, workspace: Uint8Array): Uint8Array {
   return hash(concatBytes([utf8.encode('trellis join v1'), joinerKey, agreementKey, workspace]), 32, secret);
 }
 
-/** Joiner side. Resolves once the inviter has added us, or throws TrellisError with its reason. */
-export async function requestJoin(fs: FrameStream, inv: Invite, me: { signing: KeyPair; agreement: KeyPair; name: string }): Promise<void> {
-  const req: JoinRequest = {
+/** The request a joiner sends (directly, or queued at a relay: src/relay/queued-join.ts). */
+export function joinRequestFor(inv: Invite, me: { signing: KeyPair; agreement: KeyPair; name: string }): JoinRequest {
+  return {
     workspace: toHex(inv.workspace),
     invite: toHex(inviteIdOf(inv.secret)),
     proof: toHex(proofOf(inv.secret, me.signing.publicKey, me.agreement.publicKey, inv.workspace)),
     name: me.name,
     agreementKey: toHex(me.agreement.publicKey),
   };
+}
+
+/** Joiner side. Resolves once the inviter has added us, or throws TrellisError with its reason. */
+export async function requestJoin(fs: FrameStream, inv: Invite, me: { signing: KeyPair; agreement: KeyPair; name: string }): Promise<void> {
+  const req = joinRequestFor(inv, me);
   await fs.send({ type: FrameType.joinRequest, body: req });
   const frames = fs.frames();
   const first = await frames.next();
@@ -52,7 +57,7 @@ export async function requestJoin(fs: FrameStream, inv: Invite, me: { signing: K
   if (body?.added !== toHex(me.signing.publicKey)) throw new TrellisError('unavailable', 'the inviter sent a malformed answer');
 }
 
-function parseRequest(body: unknown): JoinRequest {
+export function parseRequest(body: unknown): JoinRequest {
   const o = body as Record<string, unknown>;
   const hexOk = (v: unknown, n: number) => typeof v === 'string' && v.length === n * 2 && /^[0-9a-f]+$/.test(v);
   if (typeof o !== 'object' || o === null || !hexOk(o.workspace, 16) || !hexOk(o.invite, 32) || !hexOk(o.proof, 32)
@@ -61,8 +66,39 @@ function parseRequest(body: unknown): JoinRequest {
 }
 
 /**
- * Inviter side: checks the invitation and proof, marks the invitation used, writes the `add`
- * entry and answers with the sealed key. `findWorkspace` returns the workspace if we hold it.
+ * Inviter side, whatever way the request came (directly, or queued at a relay): checks the
+ * invitation and proof, marks the invitation used and writes the `add` (or `device`) entry, which
+ * carries the keys sealed to the joiner. Throws TrellisError with the reason it refuses.
+ * `findWorkspace` returns the workspace if we hold it. With `again`, a joiner this invitation
+ * added already is accepted (a relay may pass on a request it had passed on before).
+ */
+export function admitJoiner(req: JoinRequest, remoteKey: Uint8Array, store: Store, findWorkspace: (idHex: string) => Workspace | undefined, again = false): void {
+  const ws = findWorkspace(req.workspace);
+  if (!ws) throw new TrellisError('not-found', 'this peer does not hold that workspace');
+  const invite = store.getInvite(fromHex(req.invite));
+  if (!invite || toHex(invite.workspace) !== req.workspace) throw new TrellisError('forbidden', 'this invitation is not known to the inviter (revoked or never issued)');
+  const agreementKey = fromHex(req.agreementKey);
+  if (!secretEqual(proofOf(invite.secret, remoteKey, agreementKey, ws.id), fromHex(req.proof))) throw new TrellisError('forbidden', 'the invitation proof does not match');
+  if (again && ((invite.usedBy && toHex(invite.usedBy) === toHex(remoteKey)) || ws.isMember(toHex(remoteKey)))) return;
+  if (invite.usedBy) throw new TrellisError('forbidden', 'this invitation has already been used');
+  if (invite.expires < Date.now()) throw new TrellisError('forbidden', `this invitation expired on ${new Date(invite.expires).toISOString()}`);
+  const device = invite.role === 'device';
+  if (!device && !isRole(invite.role)) throw new TrellisError('invalid', 'the invitation has an unknown role');
+  if (ws.isMember(toHex(remoteKey))) throw new TrellisError('forbidden', 'you are already a member of this workspace');
+  const payload = device
+    ? devicePayload(ws, { key: toHex(remoteKey), agreementKey: req.agreementKey, name: req.name })
+    : addPayload(ws, { key: toHex(remoteKey), agreementKey: req.agreementKey, name: req.name, role: invite.role as Role, invite: req.invite });
+  if (!store.useInvite(invite.id, remoteKey)) throw new TrellisError('forbidden', 'this invitation has already been used');
+  try {
+    ws.appendControl(payload);
+  } catch (err) {
+    throw new TrellisError('forbidden', `the inviter may not add members any more (${(err as Error).message})`);
+  }
+}
+
+/**
+ * Inviter side of the direct exchange: admits the joiner (admitJoiner) and answers JOIN_ACCEPT,
+ * or ERROR with the reason.
  */
 export async function answerJoin(fs: FrameStream, remoteKey: Uint8Array, store: Store, findWorkspace: (idHex: string) => Workspace | undefined, log: (l: string) => void): Promise<void> {
   const frames = fs.frames();
@@ -71,28 +107,9 @@ export async function answerJoin(fs: FrameStream, remoteKey: Uint8Array, store: 
     if (first.done) return;
     if (first.value.type !== FrameType.joinRequest) throw new TrellisError('invalid', 'expected a join request');
     const req = parseRequest(first.value.body);
-    const ws = findWorkspace(req.workspace);
-    if (!ws) throw new TrellisError('not-found', 'this peer does not hold that workspace');
-    const invite = store.getInvite(fromHex(req.invite));
-    if (!invite || toHex(invite.workspace) !== req.workspace) throw new TrellisError('forbidden', 'this invitation is not known to the inviter (revoked or never issued)');
-    const agreementKey = fromHex(req.agreementKey);
-    if (!secretEqual(proofOf(invite.secret, remoteKey, agreementKey, ws.id), fromHex(req.proof))) throw new TrellisError('forbidden', 'the invitation proof does not match');
-    if (invite.usedBy) throw new TrellisError('forbidden', 'this invitation has already been used');
-    if (invite.expires < Date.now()) throw new TrellisError('forbidden', `this invitation expired on ${new Date(invite.expires).toISOString()}`);
-    const device = invite.role === 'device';
-    if (!device && !isRole(invite.role)) throw new TrellisError('invalid', 'the invitation has an unknown role');
-    if (ws.isMember(toHex(remoteKey))) throw new TrellisError('forbidden', 'you are already a member of this workspace');
-    const payload = device
-      ? devicePayload(ws, { key: toHex(remoteKey), agreementKey: req.agreementKey, name: req.name })
-      : addPayload(ws, { key: toHex(remoteKey), agreementKey: req.agreementKey, name: req.name, role: invite.role as Role, invite: req.invite });
-    if (!store.useInvite(invite.id, remoteKey)) throw new TrellisError('forbidden', 'this invitation has already been used');
-    try {
-      ws.appendControl(payload);
-    } catch (err) {
-      throw new TrellisError('forbidden', `the inviter may not add members any more (${(err as Error).message})`);
-    }
+    admitJoiner(req, remoteKey, store, findWorkspace);
     await fs.send({ type: FrameType.joinAccept, body: { added: toHex(remoteKey) } satisfies JoinAccept });
-    log(`join: added member ${toHex(remoteKey).slice(0, 8)} to workspace ${ws.idHex.slice(0, 8)}`);
+    log(`join: added member ${toHex(remoteKey).slice(0, 8)} to workspace ${req.workspace.slice(0, 8)}`);
   } catch (err) {
     const e = err instanceof TrellisError ? err : new TrellisError('invalid', 'malformed join request');
     log(`join: refused ${toHex(remoteKey).slice(0, 8)}: ${e.message}`);

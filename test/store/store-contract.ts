@@ -51,6 +51,27 @@ export function storeContract(name: string, open: () => { store: Store; reopen?:
     } finally { store.close(); cleanup?.(); }
   });
 
+  test(`${name}: a removed workspace leaves nothing behind; others are untouched`, () => {
+    const { store, cleanup } = open();
+    try {
+      const other = bytes(16, 8);
+      store.addWorkspace(ws);
+      store.addWorkspace(other);
+      store.putKey(ws, 0, bytes(8, 4));
+      store.appendEntries(ws, [row(alice, 1), row(alice, 2)]);
+      store.appendEntries(other, [row(alice, 1)]);
+      store.putFork(ws, alice, 2, bytes(4, 1), bytes(4, 2));
+      store.removeWorkspace(ws);
+      assert.deepEqual(store.workspaceIds().map((w) => w[0]), [8]);
+      assert.deepEqual(store.heads(other).map((h) => h.seq), [1]);
+      // Held again from scratch (a relay attached anew): the log starts at seq 1.
+      store.addWorkspace(ws);
+      assert.deepEqual([store.heads(ws), store.forks(ws), [...store.allEntries(ws)], store.keys(ws)], [[], [], [], []]);
+      store.appendEntries(ws, [row(alice, 1)]);
+      assert.deepEqual(store.readAfter(ws, alice, 0, 10).map((r) => r.seq), [1]);
+    } finally { store.close(); cleanup?.(); }
+  });
+
   test(`${name}: fork proofs, one per author`, () => {
     const { store, cleanup } = open();
     try {

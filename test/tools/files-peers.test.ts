@@ -61,7 +61,7 @@ test('add on A, get on B: identical bytes; versions, rm, restore, folders', { ti
 
   const added = await a.peer.files.add(ws, src, { as: 'docs/report.bin' });
   assert.deepEqual(added.added.map((x) => [x.name, x.version, x.chunks]), [['docs/report.bin', 1, 4]]);
-  await waitFor(() => b.peer.files.list(ws).length === 1, 5000, 'manifest at bob');
+  await waitFor(() => b.peer.files.list(ws).length === 1, 15_000, 'manifest at bob');
   const [info] = b.peer.files.list(ws);
   assert.equal(info.name, 'docs/report.bin');
   assert.equal(info.local, false);
@@ -100,7 +100,7 @@ test('add on A, get on B: identical bytes; versions, rm, restore, folders', { ti
   // A new version keeps the old one; rm marks deleted; restore brings version 1 back.
   writeFileSync(src, 'version two');
   await a.peer.files.add(ws, src, { as: 'docs/report.bin' });
-  await waitFor(() => b.peer.files.versions(ws, 'docs/report.bin').length === 2, 5000, 'version 2 at bob');
+  await waitFor(() => b.peer.files.versions(ws, 'docs/report.bin').length === 2, 15_000, 'version 2 at bob');
   const v1 = join(scratch, 'v1.bin');
   await b.peer.files.get(ws, 'docs/report.bin', v1, { version: 1 });
   assert.equal(readFileSync(v1).byteLength, 3 * 256 * 1024 + 1234);
@@ -109,12 +109,12 @@ test('add on A, get on B: identical bytes; versions, rm, restore, folders', { ti
   assert.equal(readFileSync(v2, 'utf8'), 'version two');
 
   assert.deepEqual(b.peer.files.rm(ws, 'docs/report.bin'), { removed: ['docs/report.bin'] });
-  await waitFor(() => a.peer.files.list(ws).length === 0, 5000, 'deletion at alice');
+  await waitFor(() => a.peer.files.list(ws).length === 0, 15_000, 'deletion at alice');
   assert.equal(a.peer.files.list(ws, { deleted: true })[0].deleted, true);
   await assert.rejects(a.peer.files.get(ws, 'docs/report.bin', join(scratch, 'x')), /was deleted/);
   const restored = a.peer.files.restore(ws, 'docs/report.bin', 1);
   assert.deepEqual([restored.version, restored.restoredFrom, restored.deleted], [4, 1, false]);
-  await waitFor(() => b.peer.files.list(ws).length === 1, 5000, 'restore at bob');
+  await waitFor(() => b.peer.files.list(ws).length === 1, 15_000, 'restore at bob');
   assert.deepEqual(b.peer.files.versions(ws, 'docs/report.bin').map((v) => [v.version, v.deleted, v.restoredFrom ?? null]), [[1, false, null], [2, false, null], [3, true, null], [4, false, 1]]);
   const r = join(scratch, 'restored.bin');
   await b.peer.files.get(ws, 'docs/report.bin', r);
@@ -128,7 +128,7 @@ test('add on A, get on B: identical bytes; versions, rm, restore, folders', { ti
   writeFileSync(join(dir, 'sub', 'deeper', 'empty'), '');
   const tree = await a.peer.files.add(ws, dir);
   assert.deepEqual(tree.added.map((x) => x.name), ['tree/a.txt', 'tree/sub/b.txt', 'tree/sub/deeper/empty']);
-  await waitFor(() => b.peer.files.list(ws).length === 4, 5000, 'tree at bob');
+  await waitFor(() => b.peer.files.list(ws).length === 4, 15_000, 'tree at bob');
   const treeOut = join(scratch, 'tree-copy');
   const gotTree = await b.peer.files.get(ws, 'tree', treeOut);
   assert.equal(gotTree.files.length, 3);
@@ -148,11 +148,11 @@ test('a corrupted chunk from a bad server is detected and fetched from another m
   // 40 chunks: more than one request window, so both members get asked.
   writeFileSync(src, randomBytes(40 * 256 * 1024));
   await a.peer.files.add(ws, src);
-  await waitFor(() => b.peer.files.list(ws).length === 1, 5000, 'manifest at bob');
+  await waitFor(() => b.peer.files.list(ws).length === 1, 15_000, 'manifest at bob');
   // Bob keeps all chunks (and so serves them too).
   b.peer.files.setPolicy(ws, 'keep-all');
-  await waitFor(() => b.peer.files.list(ws)[0]?.local === true, 10_000, 'bob holds every chunk');
-  await waitFor(() => c.peer.files.list(ws).length === 1, 5000, 'manifest at carol');
+  await waitFor(() => b.peer.files.list(ws)[0]?.local === true, 20_000, 'bob holds every chunk');
+  await waitFor(() => c.peer.files.list(ws).length === 1, 15_000, 'manifest at carol');
   // Alice now serves every chunk with one bit flipped; bob serves them intact.
   let tampered = 0;
   a.peer.files.hooks.tamper = (_h, frame) => { frame[frame.byteLength - 1] ^= 1; tampered++; };
@@ -172,7 +172,7 @@ test('guests get but cannot add; keep-all fetches in the background; a stranger 
   await a.peer.files.add(ws, src);
   await assert.rejects(g.peer.files.add(ws, src), (e: unknown) => e instanceof TrellisError && e.code === 'forbidden' && /can get files but not add/.test(e.message));
   assert.throws(() => g.peer.files.rm(ws, 'f.txt'), (e: unknown) => e instanceof TrellisError && e.code === 'forbidden');
-  await waitFor(() => g.peer.files.list(ws).length === 1, 5000, 'manifest at the guest');
+  await waitFor(() => g.peer.files.list(ws).length === 1, 15_000, 'manifest at the guest');
   await g.peer.files.get(ws, 'f.txt', join(scratch, 'g.txt'));
   assert.equal(readFileSync(join(scratch, 'g.txt'), 'utf8'), 'shared');
 
@@ -180,7 +180,7 @@ test('guests get but cannot add; keep-all fetches in the background; a stranger 
   assert.equal(g.peer.files.setPolicy(ws, 'keep-all'), 'keep-all');
   writeFileSync(src, randomBytes(5 * 256 * 1024));
   await a.peer.files.add(ws, src, { as: 'big.bin' });
-  await waitFor(() => g.peer.files.list(ws).some((f) => f.name === 'big.bin' && f.local), 10_000, 'keep-all fetched big.bin');
+  await waitFor(() => g.peer.files.list(ws).some((f) => f.name === 'big.bin' && f.local), 20_000, 'keep-all fetched big.bin');
   assert.equal(g.peer.files.policy(ws), 'keep-all');
 
   // A peer that is no member gets ERROR forbidden, and no chunk.

@@ -297,9 +297,9 @@ test('manifest: what a hostile member writes is ignored, not trusted', () => {
 
 interface FakeServer { key: string; peerId: string; store: ChunkStore; ctx: ChunkServerContext; served: number; opens: number }
 
-function server(dir: string, name: string, held: Map<string, Uint8Array>, opts: { member?: boolean; tamper?: boolean } = {}): FakeServer {
+async function server(dir: string, name: string, held: Map<string, Uint8Array>, opts: { member?: boolean; tamper?: boolean } = {}): Promise<FakeServer> {
   const store = new ChunkStore(join(dir, name));
-  for (const [h, b] of held) void store.write(h, b);
+  for (const [h, b] of held) await store.write(h, b);
   const s: FakeServer = {
     key: name.padEnd(64, '0').replace(/[^0-9a-f]/g, 'e'), peerId: name, store, served: 0, opens: 0,
     ctx: {
@@ -337,9 +337,8 @@ function connect(servers: FakeServer[], opts: { delay?: Record<string, number>; 
 test('fetcher: a corrupted chunk is detected, discarded, and fetched from another member', async (t) => {
   const dir = tempDir(t, 'fetch-corrupt');
   const chunks = chunkSet(12, 1);
-  const bad = server(dir, 'bad', chunks, { tamper: true });
-  const good = server(dir, 'good', chunks);
-  await new Promise((r) => setTimeout(r, 50));
+  const bad = await server(dir, 'bad', chunks, { tamper: true });
+  const good = await server(dir, 'good', chunks);
   const got = new Map<string, number>();
   const corruptFrom: string[] = [];
   const r = await fetchChunks([...chunks.keys()], {
@@ -361,8 +360,7 @@ test('fetcher: a corrupted chunk is detected, discarded, and fetched from anothe
 test('fetcher: resumes after a disconnect without fetching finished chunks again', async (t) => {
   const dir = tempDir(t, 'fetch-cut');
   const chunks = chunkSet(30, 2);
-  const s = server(dir, 'only', chunks);
-  await new Promise((r) => setTimeout(r, 50));
+  const s = await server(dir, 'only', chunks);
   const accepted: string[] = [];
   const r = await fetchChunks([...chunks.keys()], {
     workspace: new Uint8Array(16),
@@ -384,13 +382,13 @@ test('fetcher: resumes after a disconnect without fetching finished chunks again
 test('fetcher: chunks nobody holds fail with "unavailable"; refusing servers stall out', async (t) => {
   const dir = tempDir(t, 'fetch-missing');
   const chunks = chunkSet(3, 3);
-  const empty = server(dir, 'empty', new Map());
+  const empty = await server(dir, 'empty', new Map());
   const started = Date.now();
   await assert.rejects(fetchChunks([...chunks.keys()], {
     workspace: new Uint8Array(16), sources: () => [empty], open: connect([empty]), accept: async () => {}, log: () => {}, missingMs: 300,
   }), (e: unknown) => e instanceof TrellisError && e.code === 'unavailable' && /held by none/.test(e.message));
   assert.ok(Date.now() - started < 3000);
-  const stranger = server(dir, 'stranger', chunks, { member: false });
+  const stranger = await server(dir, 'stranger', chunks, { member: false });
   const logs: string[] = [];
   await assert.rejects(fetchChunks([...chunks.keys()], {
     workspace: new Uint8Array(16), sources: () => [stranger], open: connect([stranger]), accept: async () => {}, log: (l) => logs.push(l), stallMs: 500,
@@ -402,8 +400,7 @@ test('server: refuses non-members with an ERROR frame, answers MISSING for chunk
   const dir = tempDir(t, 'serve');
   const chunks = chunkSet(2, 4);
   const [h1, h2] = [...chunks.keys()];
-  const s = server(dir, 'srv', chunks, { member: false });
-  await new Promise((r) => setTimeout(r, 50));
+  const s = await server(dir, 'srv', chunks, { member: false });
   const ask = async (ctx: ChunkServerContext, frames: Uint8Array[]) => {
     const [client, srv] = memoryPair();
     const served = serveChunks(srv, 'ee'.repeat(32), ctx);

@@ -6,9 +6,8 @@ import { homeOf } from '../home.ts';
 import { parseDuration } from '../duration.ts';
 import { printJson, printLine } from '../output.ts';
 import { CliError, EXIT_USAGE } from '../cli-error.ts';
+import { runJoin } from './join-queued.ts';
 
-/** Joining syncs the whole history before it answers; give it far longer than other calls. */
-const JOIN_TIMEOUT_MS = 300_000;
 export const WORKSPACE_HINT = 'list yours with `trellis workspace list`';
 
 export function registerInvitations(program: Command): void {
@@ -27,16 +26,16 @@ export function registerInvitations(program: Command): void {
     });
 
   program.command('join')
-    .description('join a workspace with an invitation code; waits until its history is synced')
+    .description('join a workspace with an invitation code; waits until its history is synced (if the inviter is offline, until they accept the request queued at a relay)')
     .argument('<code>', 'the invitation code')
     .option('--json', 'machine-readable output')
-    .action(async (code: string, opts: { json?: boolean }, cmd: Command) => {
+    // Relays (src/relay/, join-queued.ts): a request queued while the inviter is offline.
+    .option('--no-wait', 'if the request is queued at a relay, return at once; the daemon completes the join later')
+    .option('--timeout <duration>', 'how long to wait for an offline inviter to accept, e.g. 10m, 2h', '10m')
+    .action(async (code: string, opts: { json?: boolean; wait: boolean; timeout: string }, cmd: Command) => {
       const clean = code.trim();
       if (clean === '' || /\s/.test(clean)) throw new CliError(EXIT_USAGE, 'the invitation code must be one word: paste it exactly as you received it');
-      const api = connectApi(homeOf(cmd));
-      if (process.stderr.isTTY) process.stderr.write('joining and syncing the history; this can take a while...\n');
-      const { id } = await api.post<{ id: string }>('/api/join', { code: clean }, { timeoutMs: JOIN_TIMEOUT_MS });
-      if (opts.json) printJson({ id });
-      else printLine(`joined workspace ${id}`);
+      const timeoutMs = parseDuration(opts.timeout, '--timeout');
+      await runJoin(connectApi(homeOf(cmd)), clean, { ...(opts.json ? { json: true } : {}), wait: opts.wait, timeoutMs });
     });
 }

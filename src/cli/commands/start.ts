@@ -70,6 +70,8 @@ async function runDaemon(home: string, opts: StartOptions): Promise<void> {
   const { startApiServer } = await import('../../daemon/api-server.ts');
   const { PeerSlot } = await import('../../daemon/peer-slot.ts');
   const { identityRoutes } = await import('../../daemon/onboarding.ts');
+  const { capabilityRoutes } = await import('../../daemon/capabilities.ts');
+  const { apiRoutes } = await import('../../daemon/routes/index.ts');
 
   const slot = new PeerSlot();
   let peer: Awaited<ReturnType<typeof Peer.start>> | undefined;
@@ -125,7 +127,10 @@ async function runDaemon(home: string, opts: StartOptions): Promise<void> {
   try {
     server = await startApiServer({
       peer: slot.api, home, host: api.host, port: api.port, log, onShutdown: () => void shutdown('asked through the API'),
-      extraRoutes: identityRoutes({ name: () => peer?.identity.name, create: createFromUi }),
+      extraRoutes: (() => {
+        const identity = identityRoutes({ name: () => peer?.identity.name, create: createFromUi });
+        return [...identity, ...capabilityRoutes([...apiRoutes, ...identity])];
+      })(),
     });
   } catch (err) {
     await peer?.stop().catch(() => undefined);

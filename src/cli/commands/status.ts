@@ -10,9 +10,11 @@ export function registerStatus(program: Command): void {
     .description('show this peer: name, peer id, addresses, connections, workspaces')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const s = await connectApi(homeOf(cmd)).get<PeerStatus>('/api/status');
+      // A relay daemon (`trellis relay`) adds what it holds.
+      const s = await connectApi(homeOf(cmd)).get<PeerStatus & { relay?: boolean; bytesHeld?: number; quota?: number }>('/api/status');
+      const relay = s.relay === true ? { relay: true, bytesHeld: s.bytesHeld ?? 0, quota: s.quota ?? 0 } : undefined;
       if (opts.json) {
-        printJson({ name: s.name, peerId: s.peerId, addrs: s.addrs, connections: s.connections, workspaces: s.workspaces });
+        printJson({ name: s.name, peerId: s.peerId, addrs: s.addrs, connections: s.connections, workspaces: s.workspaces, ...relay });
         return;
       }
       printTable([
@@ -20,6 +22,7 @@ export function registerStatus(program: Command): void {
         ['peer', s.peerId],
         ['connections', String(s.connections)],
         ['workspaces', String(s.workspaces)],
+        ...(relay ? [['role', 'relay'], ['bytes held', String(relay.bytesHeld)], ['quota', `${relay.quota} bytes per workspace`]] : []),
         ...s.addrs.map((a) => ['address', a]),
       ]);
     });

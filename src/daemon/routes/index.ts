@@ -8,6 +8,7 @@ import { invitationRoutes } from './invitations.ts';
 import { memberRoutes } from './members.ts';
 import { membershipRoutes } from './membership.ts';
 import { presenceRoutes } from './presence.ts';
+import { relayRoutes } from './relays.ts';
 import { statusRoutes } from './status.ts';
 import { toolRoutes } from './tools.ts';
 import { workspaceRoutes } from './workspaces.ts';
@@ -24,4 +25,5 @@ export const apiRoutes: readonly Route[] = [
   ...toolRoutes,
   ...historyRoutes,
   ...fileRoutes,
+  ...relayRoutes,
 ];

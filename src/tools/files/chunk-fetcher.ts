@@ -11,7 +11,8 @@ import { toHex } from '../../core/bytes.ts';
 import type { ByteStream } from '../../core/byte-stream.ts';
 import { TrellisError } from '../../core/errors.ts';
 import { sha256Hex } from '../../crypto/stream-seal.ts';
-import { ChunkFrameType, CHUNKS_VERSION, encodeChunkFrame, type ChunkFrame } from './chunk-frames.ts';
+import { BufferPool } from './buffer-pool.ts';
+import { ChunkFrameType, CHUNKS_VERSION, encodeChunkFrame, MAX_CHUNK_FRAME, type ChunkFrame } from './chunk-frames.ts';
 import { readChunkFrames } from './frame-reader.ts';
 
 export interface FetchSource {
@@ -27,10 +28,13 @@ export interface FetchOptions {
   /** Members to ask, now (connected, excluding ourselves); called again as the job goes on. */
   sources: () => FetchSource[];
   open: (peerId: string) => Promise<ByteStream>;
-  /** Receives each verified chunk (stores it, writes it out); awaited: that is the back-pressure. A rejection fails the job. */
+  /**
+   * Receives each verified chunk (writes it out, stores it); awaited: that is the back-pressure. A
+   * rejection fails the job. `sealed` may be reused once the returned promise settles.
+   */
   accept: (hashHex: string, sealed: Uint8Array) => Promise<void>;
   log: (line: string) => void;
-  /** Chunks requested from one member and not yet answered. Default 16 (4 MiB of 256 KiB chunks). */
+  /** Chunks requested from one member and not yet answered. Default 32 (8 MiB of 256 KiB chunks). */
   window?: number;
   /** Fail when nothing arrived for this long (members gone, or all refusing). Default 60 s. */
   stallMs?: number;
@@ -48,9 +52,11 @@ export interface FetchResult {
 }
 
 const WANT_BATCH = 8;
-const DEFAULT_WINDOW = 16;
-/** Chunks processed (verified, stored) at once per stream while the next ones arrive. */
-const ACCEPT_PARALLEL = 3;
+/** Frame of a standard chunk (256 KiB sealed, plus type and hash): the size of pooled frame buffers. */
+const CHUNK_FRAME_BYTES = 1 + 32 + 256 * 1024 + 16;
+const DEFAULT_WINDOW = 32;
+/** Chunks processed (written, stored) at once per stream while the next ones arrive. */
+const ACCEPT_PARALLEL = 4;
 /** A chunk that arrives corrupted this many times fails the job. */
 const MAX_CORRUPT = 5;
 const TICK_MS = 200;
@@ -91,6 +97,7 @@ class FetchJob {
   private lastRetry = 0;
   private waiters: (() => void)[] = [];
   private readonly result: FetchResult = { fetched: 0, bytes: 0, corrupt: 0 };
+  private readonly pool = new BufferPool(CHUNK_FRAME_BYTES, 16);
 
   constructor(hashes: readonly string[], opts: FetchOptions) {
     this.opts = opts;
@@ -218,7 +225,7 @@ class FetchJob {
       return;
     }
     this.streams.add(stream);
-    const frames = readChunkFrames(stream);
+    const frames = readChunkFrames(stream, MAX_CHUNK_FRAME, (n) => this.pool.take(n));
     const outstanding: string[] = [];
     const accepting: Promise<void>[] = [];
     let clean = false;
@@ -230,7 +237,9 @@ class FetchJob {
       this.backoff.delete(src.key);
       while (!this.finished) {
         const want: Uint8Array[] = [];
-        while (outstanding.length < this.window) {
+        // Refill in batches (fewer, fuller WANT frames), or at once when the pipe ran dry.
+        const room = this.window - outstanding.length;
+        while (outstanding.length < this.window && (room >= WANT_BATCH || outstanding.length === 0 || want.length > 0)) {
           const h = this.pick(src.key);
           if (h === undefined) break;
           outstanding.push(h);
@@ -263,12 +272,15 @@ class FetchJob {
           continue;
         }
         if (sha256Hex(f.data) !== expected) {
+          this.pool.give(f.data);
           this.corrupted(expected, src.key);
           continue;
         }
-        const p = this.accept(expected, f.data);
+        const data = f.data;
+        const p = this.accept(expected, data);
         accepting.push(p);
-        p.finally(() => { accepting.splice(accepting.indexOf(p), 1); }).catch(() => undefined);
+        // The frame's buffer is reused only once the chunk is stored and written (or failed).
+        p.finally(() => { accepting.splice(accepting.indexOf(p), 1); this.pool.give(data); }).catch(() => undefined);
         if (accepting.length >= ACCEPT_PARALLEL) await Promise.race(accepting);
       }
       await Promise.all(accepting);

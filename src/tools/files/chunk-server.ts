@@ -28,8 +28,6 @@ export interface ChunkServerContext {
 
 /** A requester has this long to say HELLO. */
 const HELLO_TIMEOUT_MS = 10_000;
-/** Chunks read from disk ahead of the one being sent. */
-const READ_AHEAD = 4;
 
 class Refusal extends Error {
   readonly code: string;
@@ -90,27 +88,18 @@ async function hello(frames: AsyncGenerator<ChunkFrame>, remoteKeyHex: string, c
 }
 
 async function answer(stream: ByteStream, ws: string, hashes: string[], ctx: ChunkServerContext): Promise<void> {
-  const reads: Promise<Uint8Array | number>[] = [];
-  const start = (i: number): void => {
-    if (i >= hashes.length || reads[i] !== undefined) return;
-    const h = hashes[i];
-    reads[i] = !ctx.lists(ws, h)
-      ? Promise.resolve(MissingReason.notInWorkspace)
-      : ctx.store.read(h, CHUNK_HEADER_BYTES).then((b) => b === undefined || b.byteLength - CHUNK_HEADER_BYTES > MAX_SEALED_CHUNK || b.byteLength === CHUNK_HEADER_BYTES ? MissingReason.notHeld : b);
-    // A rejected read is handled when its turn comes; this keeps it from counting as unhandled.
-    reads[i].catch(() => undefined);
-  };
-  for (let i = 0; i < hashes.length; i++) {
-    for (let k = i; k < i + READ_AHEAD; k++) start(k);
-    const got = await reads[i];
-    const hashBytes = Buffer.from(hashes[i], 'hex');
-    if (typeof got === 'number') {
-      await stream.write(encodeChunkFrame({ type: ChunkFrameType.missing, hash: hashBytes, reason: got === MissingReason.notHeld ? MissingReason.notHeld : MissingReason.notInWorkspace }));
+  for (const h of hashes) {
+    const hash = Buffer.from(h, 'hex');
+    const frame = ctx.lists(ws, h) ? ctx.store.readSync(h, CHUNK_HEADER_BYTES) : undefined;
+    const size = frame === undefined ? 0 : frame.byteLength - CHUNK_HEADER_BYTES;
+    if (frame === undefined || size < 1 || size > MAX_SEALED_CHUNK) {
+      const reason = ctx.lists(ws, h) ? MissingReason.notHeld : MissingReason.notInWorkspace;
+      await stream.write(encodeChunkFrame({ type: ChunkFrameType.missing, hash, reason }));
       continue;
     }
-    const frame = fillChunkHeader(got, hashBytes);
-    ctx.tamper?.(hashes[i], frame);
+    fillChunkHeader(frame, hash);
+    ctx.tamper?.(h, frame);
     await stream.write(frame);
-    ctx.served(frame.byteLength - CHUNK_HEADER_BYTES);
+    ctx.served(size);
   }
 }

@@ -8,7 +8,7 @@
 // chunks of a local `add` have no other copy; `add` syncs them all at once (syncMany) before
 // their manifest entry is written.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -57,6 +57,29 @@ export class ChunkStore {
       return got === size ? out : out.subarray(0, reserve + got);
     } finally {
       await fh.close();
+    }
+  }
+
+  /**
+   * Like read(), synchronously: what the chunk server uses. A 256 KiB read from the page cache
+   * blocks for about 0.1 ms, while the promise API's open/stat/read/close hand-offs to the thread
+   * pool cost about half a millisecond of CPU per chunk, as much as sending it.
+   */
+  readSync(hashHex: string, reserve = 0): Uint8Array | undefined {
+    let fd: number;
+    try { fd = openSync(this.path(hashHex), 'r'); } catch (err) { if (isMissing(err)) return undefined; throw err; }
+    try {
+      const size = fstatSync(fd).size;
+      const out = Buffer.allocUnsafe(reserve + size);
+      let got = 0;
+      while (got < size) {
+        const n = readSync(fd, out, reserve + got, size - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      return got === size ? out : out.subarray(0, reserve + got);
+    } finally {
+      closeSync(fd);
     }
   }
 

@@ -12,7 +12,7 @@ import { CHUNKS_PROTOCOL } from './chunk-frames.ts';
 import { fetchChunks, type FetchResult, type FetchSource } from './chunk-fetcher.ts';
 import { serveChunks } from './chunk-server.ts';
 import { ChunkStore } from './chunk-store.ts';
-import { Assembler, type AssemblyTarget } from './file-assembler.ts';
+import { Assembler, PART_SUFFIX, type AssemblyTarget } from './file-assembler.ts';
 import { chunksOf, filesDocId, readManifest, writeVersion, type FileVersion, type ManifestView } from './manifest.ts';
 import { baseName, localPath, normalizeName, printable } from './paths.ts';
 import { Progress } from './progress.ts';
@@ -94,9 +94,12 @@ export interface AddResult {
 
 export interface GetResult {
   files: { name: string; version: number; path: string; size: number }[];
-  /** Distinct chunks needed; how many came from this device's store, from members, and arrived corrupted. */
+  /** Distinct chunks of the file(s). */
   chunks: number;
+  /** Chunks already on this device: in partial files of an interrupted get (`resumed`) or in the chunk store. */
   local: number;
+  resumed: number;
+  /** Chunks fetched from members, and how many arrived corrupted (and were fetched again). */
   fetched: number;
   corrupt: number;
 }
@@ -304,7 +307,14 @@ export class FilesService {
     const progress = new Progress(files.reduce((n, f) => n + f.size, 0), (done, total) => {
       this.emit({ type: 'file-progress', workspace: ws, name: top, op: 'add', done, total, ...(job ? { job } : {}) });
     });
+    for (const f of files) {
+      if (f.name.endsWith(PART_SUFFIX)) throw new TrellisError('invalid', `"${printable(f.name)}" ends in ${PART_SUFFIX}, the suffix of partial downloads: add it under another name (--as)`);
+    }
     const added: AddResult['added'] = [];
+    // Version numbers from one reading of the manifest (re-reading it per file would make adding a
+    // large folder quadratic); a concurrent add elsewhere may shift them, as the manifest explains.
+    const view = this.view(ws);
+    const counts = new Map<string, number>();
     for (const f of files) {
       let sealed;
       try {
@@ -316,14 +326,15 @@ export class FilesService {
       }
       this.counters.chunksAdded += sealed.chunks.length;
       const id = toHex(randomBytes(16));
-      const version = this.view(ws).versions(f.name).length + 1;
+      const version = (counts.get(f.name) ?? view.versions(f.name).length) + 1;
+      counts.set(f.name, version);
       writeVersion(this.docs, ws, this.docId(ws), id, {
         name: f.name, version, size: sealed.size, chunkSize: sealed.chunkSize, fileKey: sealed.fileKey, author: this.docs.keyHex, time: Date.now(),
       }, sealed.chunks);
-      this.views.delete(ws);
-      this.chunkSets.delete(ws);
-      added.push({ name: f.name, version: this.view(ws).byId.get(id)?.version ?? version, id, size: sealed.size, chunks: sealed.chunks.length });
+      added.push({ name: f.name, version, id, size: sealed.size, chunks: sealed.chunks.length });
     }
+    this.views.delete(ws);
+    this.chunkSets.delete(ws);
     progress.finish();
     this.log(`files: added ${added.length} file(s), ${skipped.length} skipped, in ${ws.slice(0, 8)}`);
     return { added, skipped };
@@ -353,6 +364,7 @@ export class FilesService {
       }
     }
     for (const t of targets) {
+      if (t.path.endsWith(PART_SUFFIX)) throw new TrellisError('invalid', `"${printable(t.name)}" ends in ${PART_SUFFIX}, the suffix of partial downloads: get it under another name`);
       const existing = await lstat(t.path).catch(() => undefined);
       if (existing?.isDirectory()) throw new TrellisError('conflict', `${printable(t.path)} is a folder: choose another destination`);
       if (existing && !opts.force) throw new TrellisError('conflict', `${printable(t.path)} exists already: pass --force to overwrite it`);
@@ -366,41 +378,45 @@ export class FilesService {
       this.emit({ type: 'file-progress', workspace: ws, name, op: 'get', done, total, ...(job ? { job } : {}) });
     });
     const asm = new Assembler(targets, (n) => progress.add(n));
-    const hashes = asm.hashes();
-    const missing: string[] = [];
+    const chunks = asm.hashes().length;
+    // keep-all: what is fetched is kept (and served); on demand, a get writes only the file.
+    const keep = this.settings.policy(ws) === 'keep-all';
+    let resumed = 0;
     let local = 0;
     let fetched: FetchResult = { fetched: 0, bytes: 0, corrupt: 0 };
     try {
-      await asm.start();
-      // What this device holds already (added here, fetched before, or by an interrupted get).
-      for (const h of hashes) {
-        const sealed = await this.store.read(h);
-        if (sealed === undefined) { missing.push(h); continue; }
-        if (await asm.write(h, sealed)) { local++; continue; }
+      // What an interrupted attempt left in the partial files, then what the chunk store holds
+      // (chunks added here, or kept by keep-all).
+      resumed = await asm.resume();
+      const missing: string[] = [];
+      for (const h of asm.hashes()) {
+        if (!this.store.has(h)) { missing.push(h); continue; }
+        const sealed = this.store.readSync(h);
+        if (sealed !== undefined && await asm.write(h, sealed)) { local++; continue; }
         // A damaged local copy: drop it and fetch it again.
-        this.log(`files: a stored chunk did not decrypt; fetching it again`);
+        this.log('files: a stored chunk did not decrypt; fetching it again');
         await this.store.remove(h);
         missing.push(h);
       }
       if (missing.length > 0) {
         fetched = await this.fetch(ws, missing, async (h, sealed) => {
-          // Into the store (for a resume, and to serve other members) and into the file, at once.
-          const [, ok] = await Promise.all([this.store.write(h, sealed), asm.write(h, sealed)]);
-          if (!ok) {
+          if (!(await asm.write(h, sealed))) {
             throw new TrellisError('invalid', `"${printable(name)}" is damaged: a chunk matches its hash but does not decrypt with the file's key (a bad manifest entry)`);
           }
+          if (keep) await this.store.write(h, sealed);
         });
       }
     } catch (err) {
+      // The partial files stay: the next get resumes from them.
       await asm.abandon();
-      this.log(`files: get in ${ws.slice(0, 8)} failed after ${local} local and ${fetched.fetched} fetched chunk(s) of ${hashes.length}: ${(err as Error).message}`);
+      this.log(`files: get in ${ws.slice(0, 8)} failed after ${resumed} resumed, ${local} local and ${fetched.fetched} fetched chunk(s) of ${chunks}: ${(err as Error).message}`);
       throw err;
     }
     progress.finish();
-    this.log(`files: get in ${ws.slice(0, 8)}: ${hashes.length} chunk(s), ${local} on this device, ${fetched.fetched} fetched, ${fetched.corrupt} corrupt`);
+    this.log(`files: get in ${ws.slice(0, 8)}: ${chunks} chunk(s), ${resumed} resumed from a partial file, ${local} from the chunk store, ${fetched.fetched} fetched, ${fetched.corrupt} corrupt`);
     return {
       files: asm.completed().map((t) => ({ name: t.name, version: t.version.version, path: t.path, size: t.version.size })),
-      chunks: hashes.length, local, fetched: fetched.fetched, corrupt: fetched.corrupt,
+      chunks, local: resumed + local, resumed, fetched: fetched.fetched, corrupt: fetched.corrupt,
     };
   }
 
@@ -565,6 +581,7 @@ async function walk(dir: string, top: string, skipped: AddResult['skipped']): Pr
       const childAbs = join(abs, e.name);
       const childRel = rel === '' ? e.name : `${rel}/${e.name}`;
       if (e.kind === 'other') { skipped.push({ path: childAbs, reason: 'not a regular file or folder (symbolic links are not followed)' }); continue; }
+      if (e.kind === 'file' && e.name.endsWith(PART_SUFFIX)) { skipped.push({ path: childAbs, reason: 'a partial download' }); continue; }
       if (e.kind === 'dir') { await visit(childAbs, childRel); continue; }
       let name: string;
       try { name = normalizeName(`${top}/${childRel}`); } catch (err) { skipped.push({ path: childAbs, reason: (err as Error).message }); continue; }

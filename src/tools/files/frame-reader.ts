@@ -5,8 +5,14 @@ import { DecodeError } from '../../core/bytes.ts';
 import type { ByteStream } from '../../core/byte-stream.ts';
 import { type ChunkFrame, decodeChunkFrame, MAX_CHUNK_FRAME } from './chunk-frames.ts';
 
-/** Yields decoded frames; throws DecodeError on a malformed, oversized or truncated frame. */
-export async function* readChunkFrames(stream: ByteStream, maxFrame = MAX_CHUNK_FRAME): AsyncGenerator<ChunkFrame> {
+/** Frames at least this large are assembled in buffers from `alloc` (chunks); smaller ones in fresh ones. */
+const POOLED_FRAME_BYTES = 64 * 1024;
+
+/**
+ * Yields decoded frames; throws DecodeError on a malformed, oversized or truncated frame. Large
+ * frames are assembled in buffers from `alloc` when given, which the caller may then reuse.
+ */
+export async function* readChunkFrames(stream: ByteStream, maxFrame = MAX_CHUNK_FRAME, alloc?: (n: number) => Uint8Array): AsyncGenerator<ChunkFrame> {
   const pieces: Uint8Array[] = [];
   let head = 0; // index of the first unread piece
   let offset = 0; // read position inside pieces[head]
@@ -22,7 +28,7 @@ export async function* readChunkFrames(stream: ByteStream, maxFrame = MAX_CHUNK_
       buffered -= n;
       return out;
     }
-    const out = new Uint8Array(n);
+    const out = alloc !== undefined && n >= POOLED_FRAME_BYTES ? alloc(n) : new Uint8Array(n);
     let o = 0;
     while (o < n) {
       const c = pieces[head];

@@ -2,11 +2,13 @@
 import { http, seg } from './client.ts';
 import type {
   AuditItem, CalendarEvent, ChatMessage, FileInfo, HistoryRow, IdentityInfo, MemberInfo, PeerStatus,
-  PermissionTable, Role, Task, TaskStatus, ToolInstance, ToolType, Topic, TopicSummary, VersionInfo, WorkspaceInfo,
+  PendingJoinInfo, PermissionTable, RelayLinkInfo, Role, Task, TaskStatus, ToolInstance, ToolType, Topic, TopicSummary, VersionInfo, WorkspaceInfo,
 } from './types.ts';
 
 const w = (ws: string) => `/api/workspaces/${seg(ws)}`;
 const t = (ws: string, tool: string) => `${w(ws)}/tools/${seg(tool)}`;
+/** Time travel: the tool as it was at this moment. */
+const atQuery = (at?: number) => (at === undefined ? '' : `?at=${seg(new Date(at).toISOString())}`);
 
 export const api = {
   identity: () => http.get<IdentityInfo>('/api/identity'),
@@ -17,6 +19,12 @@ export const api = {
   createWorkspace: (name: string) => http.post<{ id: string }>('/api/workspaces', { name }),
   invite: (ws: string, role: Role) => http.post<{ code: string }>(`${w(ws)}/invites`, { role }),
   join: (code: string) => http.post<{ id: string }>('/api/join', { code }),
+  /** Joins, or queues the request at a relay when the inviter is offline ({pending: true}). */
+  joinQueued: (code: string) => http.post<{ id: string; pending: boolean; relay?: string }>('/api/joins', { code, wait: false }),
+  pendingJoins: () => http.get<PendingJoinInfo[]>('/api/joins'),
+  relays: (ws: string) => http.get<RelayLinkInfo[]>(`${w(ws)}/relays`),
+  addRelay: (ws: string, address: string) => http.post<RelayLinkInfo[]>(`${w(ws)}/relays`, { address }),
+  removeRelay: (ws: string, relay: string) => http.delete<{ removed: string }>(`${w(ws)}/relays/${seg(relay)}`),
 
   members: (ws: string) => http.get<MemberInfo[]>(`${w(ws)}/members`),
   setRole: (ws: string, member: string, role: Role) => http.post<MemberInfo>(`${w(ws)}/members/${seg(member)}/role`, { role }),
@@ -25,7 +33,7 @@ export const api = {
   audit: (ws: string) => http.get<AuditItem[]>(`${w(ws)}/audit`),
   permissions: (ws: string) => http.get<PermissionTable>(`${w(ws)}/permissions`),
   setPermissions: (ws: string, table: PermissionTable) => http.put<PermissionTable>(`${w(ws)}/permissions`, table),
-  presence: (ws: string, state: { tool?: string; typing?: boolean }) => http.post<{ ok: boolean }>(`${w(ws)}/presence`, state),
+  presence: (ws: string, state: { tool?: string | null; typing?: boolean }) => http.post<{ ok: boolean }>(`${w(ws)}/presence`, state),
 
   chat: (ws: string) => http.get<ChatMessage[]>(`${w(ws)}/chat`),
   sendChat: (ws: string, text: string) => http.post<ChatMessage>(`${w(ws)}/chat`, { text }),
@@ -36,12 +44,15 @@ export const api = {
   removeTool: (ws: string, tool: string) => http.post<ToolInstance>(`${t(ws, tool)}/remove`),
   history: (ws: string, tool?: string) => http.get<HistoryRow[]>(`${w(ws)}/history${tool ? `?tool=${seg(tool)}` : ''}`),
 
-  tasks: (ws: string, tool: string) => http.get<Task[]>(`${t(ws, tool)}/tasks`),
+  tasks: (ws: string, tool: string, at?: number) => http.get<Task[]>(`${t(ws, tool)}/tasks${atQuery(at)}`),
   addTask: (ws: string, tool: string, input: { title: string; assignee?: string; due?: string; status?: TaskStatus }) => http.post<Task>(`${t(ws, tool)}/tasks`, input),
   updateTask: (ws: string, tool: string, task: string, change: { title?: string; assignee?: string; due?: string; status?: TaskStatus }) => http.post<Task>(`${t(ws, tool)}/tasks/${seg(task)}`, change),
   commentTask: (ws: string, tool: string, task: string, text: string) => http.post<unknown>(`${t(ws, tool)}/tasks/${seg(task)}/comments`, { text }),
 
-  events: (ws: string, tool: string) => http.get<CalendarEvent[]>(`${t(ws, tool)}/events`),
+  events: (ws: string, tool: string, at?: number) => http.get<CalendarEvent[]>(`${t(ws, tool)}/events${atQuery(at)}`),
+  exportIcs: (ws: string, tool: string) => http.get<{ ics: string }>(`${t(ws, tool)}/ics`),
+  importIcs: (ws: string, tool: string, ics: string) => http.post<{ created: number; updated: number; unchanged: number }>(`${t(ws, tool)}/ics`, { ics }),
+  noteMarkdown: (ws: string, tool: string, at?: number) => http.get<{ markdown: string }>(`${t(ws, tool)}/markdown${atQuery(at)}`),
   addEvent: (ws: string, tool: string, input: { title: string; start: string; end: string; place?: string; agenda?: string; attendees?: string[] }) => http.post<CalendarEvent>(`${t(ws, tool)}/events`, input),
   updateEvent: (ws: string, tool: string, event: string, change: { title?: string; start?: string; end?: string; place?: string; agenda?: string; attendees?: string[] }) => http.post<CalendarEvent>(`${t(ws, tool)}/events/${seg(event)}`, change),
 
@@ -52,6 +63,12 @@ export const api = {
   react: (ws: string, tool: string, topic: string, reply: string, emoji: string, remove: boolean) => http.post<unknown>(`${t(ws, tool)}/topics/${seg(topic)}/reactions`, { reply, emoji, remove }),
   markRead: (ws: string, tool: string, topic: string) => http.post<TopicSummary>(`${t(ws, tool)}/topics/${seg(topic)}/read`, {}),
 
+  addFileFromPath: (ws: string, path: string, as: string | undefined, job: string) => http.post<{ added: { name: string }[]; skipped: { path: string; reason: string }[] }>(`${w(ws)}/files/add`, { path, ...(as ? { as } : {}), job }),
+  getFileToPath: (ws: string, name: string, dest: string, job: string, version?: number) => http.post<{ files: { name: string; path: string; size: number }[] }>(`${w(ws)}/files/get`, { name, dest, job, ...(version ? { version } : {}) }),
+  /** The routes this daemon serves ("METHOD /api/…"), to offer only what it can do. */
+  capabilities: () => http.get<{ routes: string[] }>('/api/capabilities'),
+  uploadPath: (ws: string, name: string, job: string) => `${w(ws)}/files/upload?name=${seg(name)}&job=${seg(job)}`,
+  downloadPath: (ws: string, name: string, version?: number) => `${w(ws)}/files/download?name=${seg(name)}${version ? `&version=${version}` : ''}`,
   files: (ws: string, deleted = false) => http.get<FileInfo[]>(`${w(ws)}/files${deleted ? '?deleted=1' : ''}`),
   fileVersions: (ws: string, name: string) => http.get<VersionInfo[]>(`${w(ws)}/files/versions?name=${seg(name)}`),
   removeFile: (ws: string, name: string) => http.post<unknown>(`${w(ws)}/files/rm`, { name }),

@@ -139,6 +139,24 @@ export interface FileProgressEvent {
   job?: string;
 }
 
+export interface RelayLinkInfo {
+  key: string;
+  addrs: string[];
+  /** The manager who attached it. */
+  by: string;
+  connected: boolean;
+  error?: { code: string; message: string; at: number };
+}
+
+export interface PendingJoinInfo {
+  workspace: string;
+  name: string;
+  state: 'queued' | 'joining' | 'refused' | 'expired';
+  relay?: string;
+  since: number;
+  reason?: string;
+}
+
 export type PeerEvent =
   | { type: 'chat'; workspace: string; message: ChatMessage }
   | { type: 'members'; workspace: string }

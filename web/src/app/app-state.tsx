@@ -4,12 +4,13 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { api } from '../api/endpoints.ts';
 import { EventStream, type StreamState } from '../api/events.ts';
 import type { PeerEvent, PeerStatus, WorkspaceInfo } from '../api/types.ts';
+import { keyOfPeerId } from '../lib/peer-key.ts';
 import { lastRead, markRead, unreadIn } from './unread.ts';
 
 export interface AppState {
   me: PeerStatus;
-  /** Our member key: the peer id is derived from it, but the API shows keys in member lists. */
-  myKey: string | undefined;
+  /** Our member key (hex), as member lists show it. */
+  myKey: string;
   workspaces: WorkspaceInfo[];
   unread: Record<string, number>;
   stream: EventStream;
@@ -20,7 +21,7 @@ export interface AppState {
   readChat: (ws: string, lastId: string | undefined) => void;
   /** Registers the workspace whose chat is on screen (its messages do not count as unread). */
   setChatOnScreen: (ws: string | undefined) => void;
-  setMyKey: (key: string) => void;
+  capabilities: ReadonlySet<string>;
 }
 
 const Ctx = createContext<AppState | null>(null);
@@ -29,6 +30,11 @@ export function useApp(): AppState {
   const v = useContext(Ctx);
   if (v === null) throw new Error('useApp outside AppProvider');
   return v;
+}
+
+/** The routes the daemon serves (empty until known): features whose route is missing are not offered. */
+export function useCapabilities(): ReadonlySet<string> {
+  return useApp().capabilities;
 }
 
 /** Subscribes to the event stream for the life of the component. */
@@ -43,13 +49,14 @@ const STATUS_POLL_MS = 5000;
 
 export function AppProvider({ initialStatus, children }: { initialStatus: PeerStatus; children: ReactNode }) {
   const [me, setMe] = useState(initialStatus);
-  const [myKey, setMyKey] = useState<string | undefined>(undefined);
   const [workspaces, setWorkspaces] = useState<WorkspaceInfo[]>([]);
   const [unread, setUnread] = useState<Record<string, number>>({});
   const [stream] = useState(() => new EventStream());
   const [streamState, setStreamState] = useState<StreamState>(stream.state);
+  const [capabilities, setCapabilities] = useState<ReadonlySet<string>>(new Set());
   const chatOnScreen = useRef<string | undefined>(undefined);
-  const myKeyRef = useRef<string | undefined>(undefined);
+  const myKey = useMemo(() => keyOfPeerId(me.peerId) ?? '', [me.peerId]);
+  const myKeyRef = useRef(myKey);
   myKeyRef.current = myKey;
   const reader = me.peerId;
 
@@ -62,7 +69,7 @@ export function AppProvider({ initialStatus, children }: { initialStatus: PeerSt
     await Promise.all(list.filter((w) => w.role !== 'removed').map(async (w) => {
       try {
         const log = await api.chat(w.id);
-        counts[w.id] = w.id === chatOnScreen.current ? 0 : unreadIn(log, myKeyRef.current ?? '', lastRead(reader, w.id));
+        counts[w.id] = w.id === chatOnScreen.current ? 0 : unreadIn(log, myKeyRef.current, lastRead(reader, w.id));
       } catch { counts[w.id] = 0; }
     }));
     setUnread(counts);
@@ -90,6 +97,7 @@ export function AppProvider({ initialStatus, children }: { initialStatus: PeerSt
       }
     });
     stream.start();
+    void api.capabilities().then((c) => setCapabilities(new Set(c.routes)), () => undefined);
     void refreshWorkspaces().catch(() => undefined);
     const poll = window.setInterval(() => void refreshStatus(), STATUS_POLL_MS);
     return () => { offState(); offEvents(); stream.stop(); window.clearInterval(poll); };
@@ -103,8 +111,8 @@ export function AppProvider({ initialStatus, children }: { initialStatus: PeerSt
   const setChatOnScreen = useCallback((ws: string | undefined) => { chatOnScreen.current = ws; }, []);
 
   const value = useMemo<AppState>(() => ({
-    me, myKey, workspaces, unread, stream, streamState, refreshWorkspaces, refreshStatus, readChat, setChatOnScreen, setMyKey,
-  }), [me, myKey, workspaces, unread, stream, streamState, refreshWorkspaces, refreshStatus, readChat, setChatOnScreen]);
+    me, myKey, workspaces, unread, stream, streamState, refreshWorkspaces, refreshStatus, readChat, setChatOnScreen, capabilities,
+  }), [me, myKey, workspaces, unread, stream, streamState, refreshWorkspaces, refreshStatus, readChat, setChatOnScreen, capabilities]);
 
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }
