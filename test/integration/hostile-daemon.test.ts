@@ -52,12 +52,21 @@ test('hostile traffic against a real daemon is rejected, logged, and changes not
     deps: honestHeads.map((h) => ({ author: h.author, seq: h.seq, hash: h.hash })),
   }, encodeChat(text), key, signer.secretKey);
 
-  async function session(frames: Uint8Array[] | Frame[], raw = false): Promise<Frame[]> {
+  async function session(frames: Uint8Array[] | Frame[], raw = false, attempt = 0): Promise<Frame[]> {
     const { stream } = await net.openStream(honest.addr, SYNC_PROTOCOL);
     const fs = new FrameStream(stream);
     const got: Frame[] = [];
     const reader = (async () => { try { for await (const f of fs.frames()) got.push(f); } catch { /* closed by the daemon */ } })();
     await fs.send({ type: FrameType.hello, version: 1, workspace: wsId });
+    // The daemon may be opening its own session to us at this moment (it saw us connect); the
+    // tie-break then refuses ours as a duplicate, and a well-behaved peer tries again.
+    const end = Date.now() + 2000;
+    while (got.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    if (got[0]?.type === FrameType.error && (got[0] as { code: string }).code === 'duplicate' && attempt < 5) {
+      stream.abort();
+      await new Promise((r) => setTimeout(r, 300));
+      return session(frames, raw, attempt + 1);
+    }
     for (const f of frames) {
       if (raw) await stream.write(f as Uint8Array); else await fs.send(f as Frame);
     }
