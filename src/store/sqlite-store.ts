@@ -64,7 +64,9 @@ export class SqliteStore implements Store {
                 WHERE a.workspace = ? AND r.last_seq = (SELECT MAX(last_seq) FROM runs WHERE author = a.id)`),
       hashAt: p('SELECT first_seq, hashes FROM runs WHERE author = ? AND first_seq <= ? AND last_seq >= ?'),
       all: p('SELECT r.data AS data FROM runs r JOIN authors a ON a.id = r.author WHERE a.workspace = ? ORDER BY r.rowid'),
-      readAfter: p('SELECT rowid AS ord, first_seq, data FROM runs WHERE author = ? AND last_seq > ? ORDER BY first_seq'),
+      // Two indexed lookups, no sort: the run holding seq n, then the runs that start after it.
+      runAt: p('SELECT rowid AS ord, first_seq, data FROM runs WHERE author = ? AND first_seq <= ? AND last_seq >= ?'),
+      runsFrom: p('SELECT rowid AS ord, first_seq, data FROM runs WHERE author = ? AND first_seq > ? ORDER BY first_seq LIMIT ?'),
       putInvite: p('INSERT INTO invites (id, secret, workspace, role, expires, used_by) VALUES (?, ?, ?, ?, ?, ?)'),
       getInvite: p('SELECT id, secret, workspace, role, expires, used_by FROM invites WHERE id = ?'),
       useInvite: p('UPDATE invites SET used_by = ? WHERE id = ? AND used_by IS NULL'),
@@ -207,14 +209,25 @@ export class SqliteStore implements Store {
     const id = this.authorId(workspace, author, false);
     if (id === undefined) return [];
     const out: { seq: number; order: number; bytes: Uint8Array }[] = [];
-    for (const r of this.stmt.readAfter.iterate(id, afterSeq) as Iterable<{ ord: number; first_seq: number; data: Uint8Array }>) {
+    const take = (r: { ord: number; first_seq: number; data: Uint8Array }): boolean => {
       let k = 0;
       for (const bytes of splitRun(r.data)) {
         const seq = r.first_seq + k;
         if (seq > afterSeq) out.push({ seq, order: r.ord * RUN_ORDER + k, bytes });
         k++;
-        if (out.length >= limit) return out;
+        if (out.length >= limit) return false;
       }
+      return true;
+    };
+    const holding = this.stmt.runAt.get(id, afterSeq + 1, afterSeq + 1) as { ord: number; first_seq: number; data: Uint8Array } | undefined;
+    let next = afterSeq;
+    if (holding) {
+      if (!take(holding)) return out;
+      next = out.length > 0 ? out[out.length - 1].seq : afterSeq;
+    }
+    // Stepped lazily (the index gives the order, no sort), so only the rows needed are read.
+    for (const r of this.stmt.runsFrom.iterate(id, next, limit) as Iterable<{ ord: number; first_seq: number; data: Uint8Array }>) {
+      if (!take(r)) break;
     }
     return out;
   }
