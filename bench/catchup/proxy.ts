@@ -17,15 +17,18 @@ export class CountingProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly target: { host: string; port: number };
+  /** Writer → receiver bandwidth limit in bytes/s (0 = none), to try a slower link. */
+  private readonly rate: number;
 
-  private constructor(server: Server, target: { host: string; port: number }) {
+  private constructor(server: Server, target: { host: string; port: number }, rate: number) {
     this.server = server;
     this.target = target;
+    this.rate = rate;
   }
 
-  static async start(target: { host: string; port: number }): Promise<CountingProxy> {
+  static async start(target: { host: string; port: number }, rateBytesPerS = 0): Promise<CountingProxy> {
     const server = createServer();
-    const proxy = new CountingProxy(server, target);
+    const proxy = new CountingProxy(server, target, rateBytesPerS);
     server.on('connection', (s) => proxy.relay(s));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -56,10 +59,13 @@ export class CountingProxy {
     client.setNoDelay(true);
     upstream.setNoDelay(true);
     client.on('data', (b: Buffer) => { this.counters.up += b.byteLength; });
-    upstream.on('data', (b: Buffer) => { this.counters.down += b.byteLength; });
     // pipe() carries back-pressure both ways, so the relay never buffers more than a socket's worth.
     client.pipe(upstream);
-    upstream.pipe(client);
+    if (this.rate > 0) this.throttle(upstream, client);
+    else {
+      upstream.on('data', (b: Buffer) => { this.counters.down += b.byteLength; });
+      upstream.pipe(client);
+    }
     let closed = false;
     const close = () => {
       if (closed) return;
@@ -74,6 +80,24 @@ export class CountingProxy {
     upstream.on('close', close);
     client.on('error', close);
     upstream.on('error', close);
+  }
+
+  /** Like pipe(), but pauses the source whenever it is ahead of the byte rate. */
+  private throttle(from: Socket, to: Socket): void {
+    const start = Date.now();
+    let sent = 0;
+    const resume = () => { if (!from.destroyed) from.resume(); };
+    from.on('data', (b: Buffer) => {
+      this.counters.down += b.byteLength;
+      sent += b.byteLength;
+      const drained = to.write(b);
+      const wait = start + (sent / this.rate) * 1000 - Date.now();
+      if (wait <= 0 && drained) return;
+      from.pause();
+      const after = () => (drained ? resume() : to.once('drain', resume));
+      if (wait > 0) setTimeout(after, wait); else after();
+    });
+    from.on('end', () => to.end());
   }
 
   async stop(): Promise<void> {

@@ -7,6 +7,8 @@
 //   --quiet-wait S  before each pair, wait up to S seconds (default 120) for other work on the
 //                 machine to fall below a quarter of a core; each pair records how busy it was
 //   --edits N     use only the first N edits (a quick check; nothing is written to RESULTS.md)
+//   --rate MB/s   limit the writer -> receiver bandwidth in the relay, to try a slower link
+//                 (nothing is written to RESULTS.md)
 //   --profile     add one unmeasured catch-up under V8's profiler (receiver and writer) and summarise where the time goes
 //   --no-results  print only, do not append to bench/RESULTS.md
 //   --keep        keep the temporary homes and files
@@ -30,13 +32,13 @@ const MINUTE = 60 * SECOND;
 const DOC_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00';
 const RESULTS = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
 
-interface Options { runs: number; edits: number; quietWaitS: number; profile: boolean; results: boolean; keep: boolean }
+interface Options { runs: number; edits: number; rateMBs: number; quietWaitS: number; profile: boolean; results: boolean; keep: boolean }
 
 /** Other work above this many cores (average over a timed span) marks the span as disturbed. */
 const QUIET_CORES = 0.25;
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { runs: 3, edits: Infinity, quietWaitS: 120, profile: false, results: true, keep: false };
+  const o: Options = { runs: 3, edits: Infinity, rateMBs: 0, quietWaitS: 120, profile: false, results: true, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min = 1) => {
@@ -47,6 +49,10 @@ function parseArgs(argv: string[]): Options {
     if (a === '--runs') o.runs = num();
     else if (a === '--edits') o.edits = num();
     else if (a === '--quiet-wait') o.quietWaitS = num(0);
+    else if (a === '--rate') {
+      o.rateMBs = Number(argv[++i]);
+      if (!(o.rateMBs > 0)) throw new Error('--rate needs a positive number of MB/s');
+    }
     else if (a === '--profile') o.profile = true;
     else if (a === '--no-results') o.results = false;
     else if (a === '--keep') o.keep = true;
@@ -110,9 +116,9 @@ async function main(): Promise<void> {
   if (ready.heads[invite.key] !== appended.seq) throw new Error(`the restarted writer holds seq ${ready.heads[invite.key]}, not ${appended.seq}`);
   const tcp = ready.addrs.map((a) => /^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\//.exec(a)).find((x) => x !== null);
   if (!tcp) throw new Error(`the writer has no loopback TCP address: ${ready.addrs.join(' ')}`);
-  const proxy = await CountingProxy.start({ host: '127.0.0.1', port: Number(tcp[1]) });
+  const proxy = await CountingProxy.start({ host: '127.0.0.1', port: Number(tcp[1]) }, opts.rateMBs * 1e6);
   const bootstrap = `/ip4/127.0.0.1/tcp/${proxy.port}/p2p/${ready.peerId}`;
-  say(`writer restarted in ${sec(ready.startMs)}; proxy ${proxy.port} -> ${tcp[1]}`);
+  say(`writer restarted in ${sec(ready.startMs)}; proxy ${proxy.port} -> ${tcp[1]}${opts.rateMBs ? `, limited to ${opts.rateMBs} MB/s` : ''}`);
 
   // 3. Measured pairs. Each catch-up starts from a copy of the offline receiver's home, so every
   //    run catches up on the same history from the same state.
@@ -199,7 +205,7 @@ async function main(): Promise<void> {
     writerServeRssMiB: stopped.rssMiB, runs, ...(profile ? { profile } : {}),
   };
   say(consoleTable(figures));
-  if (opts.results && fullTrace) {
+  if (opts.results && fullTrace && !opts.rateMBs) {
     appendResults(RESULTS, figures, m);
     say(`\nappended to ${RESULTS}`);
   }

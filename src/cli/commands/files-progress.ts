@@ -46,7 +46,9 @@ export function progressBar(api: ApiClient, job: string, verb: string, enabled: 
     lastDraw = now;
     const secs = (now - started) / 1000;
     const line = barLine(verb, name, done, total, secs > 0.5 ? done / secs : 0);
-    err.write(`\r${line.slice(0, Math.max(20, (err.columns ?? 100) - 1))}\x1b[K`);
+    // Cut to the terminal's width so the line never wraps (a wrapped line cannot be redrawn).
+    const columns = err.columns !== undefined && err.columns > 20 ? err.columns : 100;
+    err.write(`\r${line.slice(0, columns - 1)}\x1b[K`);
     drawn = true;
   };
   const ready = (async () => {
