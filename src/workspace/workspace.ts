@@ -378,6 +378,7 @@ export class Workspace implements Replica {
       this.keys.set(epoch, key);
       this.ctx.saveKey(this.id, epoch, key);
       learned = true;
+      this.authors = new Map(); // names may be readable now
     }
     return learned;
   }
@@ -460,9 +461,20 @@ export class Workspace implements Replica {
     run();
   }
 
+  /** Author views, cached until membership changes: looked up for every applied entry. */
+  private authors = new Map<string, AuthorInfo>();
+  private authorsFor: MembershipState | undefined;
+
   private authorInfo(hex: string): AuthorInfo {
-    const m = this.member(hex);
-    return { keyHex: hex, name: m?.name ?? hex.slice(0, 8), role: m?.role ?? 'guest' };
+    const state = this.state;
+    if (this.authorsFor !== state || this.authors.size > 10_000) { this.authors = new Map(); this.authorsFor = state; }
+    let info = this.authors.get(hex);
+    if (!info) {
+      const m = this.member(hex);
+      info = { keyHex: hex, name: m?.name ?? hex.slice(0, 8), role: m?.role ?? 'guest' };
+      this.authors.set(hex, info);
+    }
+    return info;
   }
 
   private applyStored(e: Entry, vv: Vector): void {
