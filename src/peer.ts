@@ -834,6 +834,21 @@ export class Peer implements DocAccess {
     return () => { this.docListeners.delete(listener); };
   }
 
+  /** Sync state of a workspace: members connected, and entries they hold that we do not yet. */
+  syncStatus(idOrName: string): { peers: number; pending: number; syncing: boolean } {
+    const ws = this.ws(idOrName);
+    let peers = 0;
+    let pending = 0;
+    let syncing = false;
+    for (const s of this.sessionsOf(ws.idHex)) {
+      peers++;
+      const p = s.pendingFromRemote();
+      if (p === undefined) syncing = true;
+      else pending += p;
+    }
+    return { peers, pending, syncing: syncing || pending > 0 };
+  }
+
   /** Heads of a workspace: author hex → seq (for tests and progress). */
   heads(idOrName: string): Record<string, number> {
     const out: Record<string, number> = {};

@@ -241,6 +241,22 @@ export class SyncSession {
     await flush();
   }
 
+  /**
+   * Entries the remote holds that we do not (from its VECTOR and what it sent since): what is
+   * still to sync from it. Undefined until its VECTOR arrived.
+   */
+  pendingFromRemote(): number | undefined {
+    if (!this.remoteHas || !this.replica) return undefined;
+    const local = this.replica.vector();
+    let n = 0;
+    for (const [hex, seq] of this.remoteHas) {
+      const forked = this.replica.forks?.forkedAt(hex);
+      const upTo = forked !== undefined ? Math.min(seq, forked - 1) : seq;
+      n += Math.max(0, upTo - (local.get(hex)?.seq ?? 0));
+    }
+    return n;
+  }
+
   /** Passes a fork proof on (two entries). */
   sendFork(proof: Uint8Array[]): void {
     if (this.ended || !this.replica) return;

@@ -30,6 +30,8 @@ test('create, invite, join, chat and restart with two peers', async (t) => {
   await b.peer.sendChat(ws.id, 'hi from bob');
   await waitFor(() => a.peer.chatLog(ws.id).length === 2, 3000, 'bob\'s message at alice');
   assert.deepEqual(a.peer.chatLog(ws.id), b.peer.chatLog(ws.id));
+  await waitFor(() => b.peer.syncStatus(ws.id).peers === 1 && !b.peer.syncStatus(ws.id).syncing, 3000, 'bob in sync with alice');
+  assert.equal(b.peer.syncStatus(ws.id).pending, 0);
   assert.deepEqual(a.peer.members(ws.id).map((m) => [m.name, m.role, m.online]).sort(), [['alice', 'manager', true], ['bob', 'participant', true]]);
   // Restart bob: everything is still there.
   await b.peer.stop();
