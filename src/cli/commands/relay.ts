@@ -10,10 +10,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_API_PORT, parseApiAddress } from '../../daemon/api-address.ts';
-import { isProcessAlive, readApiFile } from '../../daemon/api-file.ts';
 import { connectApi, seg } from '../api-client.ts';
-import { CliError, EXIT_NOT_RUNNING, EXIT_USAGE } from '../cli-error.ts';
+import { CliError, EXIT_USAGE } from '../cli-error.ts';
 import { homeOf } from '../home.ts';
+import { handleProcessSignals, refuseIfRunning } from '../daemon-process.ts';
 import { formatTime, printJson, printLine, printTable, safeLine } from '../output.ts';
 import { parseSize } from '../size.ts';
 import { WORKSPACE_HINT } from './invitations.ts';
@@ -149,20 +149,7 @@ async function runRelayDaemon(home: string, opts: RelayRunOptions): Promise<void
     await relay.stop().catch(() => undefined);
     throw err;
   }
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (shuttingDown) process.exit(130);
-      void shutdown(signal);
-    });
-  }
-  process.on('uncaughtException', (err) => {
-    log(`unexpected error: ${err.name}: ${err.message.split('\n')[0]}`);
-    void shutdown('unexpected error').finally(() => process.exit(1));
-  });
-  process.on('unhandledRejection', (reason) => {
-    const e = reason instanceof Error ? reason : new Error(String(reason));
-    log(`unhandled rejection (a bug; the relay keeps running): ${e.name}: ${e.message.split('\n')[0]}`);
-  });
+  handleProcessSignals('relay', shutdown, () => shuttingDown, log);
 
   const status = relay.status();
   printLine(`api ${server.url}`);
@@ -171,15 +158,3 @@ async function runRelayDaemon(home: string, opts: RelayRunOptions): Promise<void
   await new Promise<never>(() => undefined);
 }
 
-/** Exit 1 if a live daemon already serves this home: two daemons on one store would corrupt it. */
-async function refuseIfRunning(home: string): Promise<void> {
-  let file;
-  try { file = readApiFile(home); } catch { return; }
-  if (file === undefined || file.pid === process.pid || !isProcessAlive(file.pid)) return;
-  try {
-    await connectApi(home).get('/api/status', { timeoutMs: 3000 });
-  } catch (err) {
-    if (err instanceof CliError && err.exitCode === EXIT_NOT_RUNNING) return;
-  }
-  throw new CliError(EXIT_USAGE, `a daemon is already running for ${home} at ${file.url} (pid ${file.pid}): use it, or stop it with \`trellis stop\``);
-}

@@ -10,10 +10,9 @@
 // identity created and the peer started; the `peer` and `listen` lines follow at that moment.
 import { Option, type Command } from 'commander';
 import { DEFAULT_API_PORT, parseApiAddress } from '../../daemon/api-address.ts';
-import { readApiFile, isProcessAlive } from '../../daemon/api-file.ts';
-import { connectApi } from '../api-client.ts';
-import { CliError, EXIT_NOT_RUNNING, EXIT_USAGE } from '../cli-error.ts';
+import { CliError, EXIT_USAGE } from '../cli-error.ts';
 import { homeOf } from '../home.ts';
+import { handleProcessSignals, refuseIfRunning } from '../daemon-process.ts';
 import { printLine } from '../output.ts';
 
 /** If the peer does not stop within this, the process exits anyway: a shutdown must not hang. */
@@ -137,22 +136,7 @@ async function runDaemon(home: string, opts: StartOptions): Promise<void> {
     throw err;
   }
 
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      // A second Ctrl-C means "now": skip the clean shutdown.
-      if (shuttingDown) process.exit(130);
-      void shutdown(signal);
-    });
-  }
-  // A bug somewhere in the stack must not leave a stale api.json or print a stack trace to users.
-  process.on('uncaughtException', (err) => {
-    log(`unexpected error: ${err.name}: ${err.message.split('\n')[0]}`);
-    void shutdown('unexpected error').finally(() => process.exit(1));
-  });
-  process.on('unhandledRejection', (reason) => {
-    const e = reason instanceof Error ? reason : new Error(String(reason));
-    log(`unhandled rejection (a bug; the daemon keeps running): ${e.name}: ${e.message.split('\n')[0]}`);
-  });
+  handleProcessSignals('daemon', shutdown, () => shuttingDown, log);
 
   printLine(`api ${server.url}`);
   // In the fragment, which browsers never send: the token reaches no server log and no Referer.
@@ -163,17 +147,3 @@ async function runDaemon(home: string, opts: StartOptions): Promise<void> {
   await new Promise<never>(() => undefined);
 }
 
-/** Exit 1 if a live daemon already serves this home: two daemons on one store would corrupt it. */
-async function refuseIfRunning(home: string): Promise<void> {
-  let file;
-  try { file = readApiFile(home); } catch { return; }
-  if (file === undefined || file.pid === process.pid || !isProcessAlive(file.pid)) return;
-  try {
-    await connectApi(home).get('/api/status', { timeoutMs: 3000 });
-  } catch (err) {
-    // Nothing answers with that token: a stale file from a daemon that died. Any other failure
-    // (an error status, no answer in time) still means a daemon holds the home.
-    if (err instanceof CliError && err.exitCode === EXIT_NOT_RUNNING) return;
-  }
-  throw new CliError(EXIT_USAGE, `a daemon is already running for ${home} at ${file.url} (pid ${file.pid}): use it, or stop it with \`trellis stop\``);
-}
