@@ -5,6 +5,7 @@ import type { DocAccess } from '../tools/doc-access.ts';
 
 export type ApiPeer = Pick<Peer,
   | 'status'
+  | 'syncStatus'
   | 'resolveWorkspace'
   | 'createWorkspace'
   | 'listWorkspaces'

@@ -114,11 +114,22 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return;
       }
       const { route, params } = router.match(method, path);
+      if (route.raw) {
+        const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+        await route.raw({ peer, params, query, requestShutdown }, { req, res, home });
+        return;
+      }
       const rawBody = route.readsBody ? await readJsonBody(req) : undefined;
       const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
       const result = await route.run({ peer, params, query, requestShutdown }, rawBody);
       sendJson(res, route.status, result);
     } catch (err) {
+      // A streaming route may fail after its response began: nothing to answer then, only to cut.
+      if (res.headersSent) {
+        log(`api: ${method} ${path} failed while streaming: ${(err as Error).message}`);
+        res.destroy();
+        return;
+      }
       const out = errorResponse(err);
       if (out.logLine !== undefined) log(`api: ${method} ${path} failed: ${out.logLine}`);
       // After a 413 the rest of the body is unread: close rather than reuse the connection.

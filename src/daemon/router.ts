@@ -1,6 +1,7 @@
 // A small router: each resource group declares its routes in its own file with `route(...)`; the
 // server matches method + path, validates the body with the route's zod schema and calls it.
 // Adding a tool's API later means adding one file of routes and listing it in routes/index.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { ApiPeer } from './api-peer.ts';
 import { HttpError } from './http-errors.ts';
@@ -39,6 +40,31 @@ export interface Route {
   readsBody: boolean;
   status: number;
   run(scope: RequestScope, rawBody: unknown): Promise<unknown>;
+  /** Set for raw routes (rawRoute): they read the request and write the response themselves. */
+  raw?: (scope: RequestScope, io: RawIo) => Promise<void>;
+}
+
+/** What a raw route gets to stream bodies: the request, the response and the daemon's home directory. */
+export interface RawIo {
+  req: IncomingMessage;
+  res: ServerResponse;
+  home: string;
+}
+
+/**
+ * A route that streams: it reads the request body and writes the response itself (file upload and
+ * download). Access checks happen before it runs, as for every route; errors it throws before
+ * writing a response are answered like those of other routes.
+ */
+export function rawRoute(def: { method: Method; path: string; handle: (scope: RequestScope, io: RawIo) => Promise<void> }): Route {
+  return {
+    method: def.method,
+    path: def.path,
+    readsBody: false,
+    status: 200,
+    run() { return Promise.reject(new Error(`${def.method} ${def.path} is a raw route`)); },
+    raw: def.handle,
+  };
 }
 
 export function route<B = undefined>(def: RouteDef<B>): Route {

@@ -22,6 +22,11 @@ export class FakePeer implements ApiPeer {
     return { name: 'Alice', peerId: '12D3KooWFake', addrs: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWFake'], connections: 2, workspaces: this.workspaces.size };
   }
 
+  syncStatus(idOrName: string): { peers: number; pending: number; syncing: boolean } {
+    this.resolveWorkspace(idOrName);
+    return { peers: 2, pending: 0, syncing: false };
+  }
+
   resolveWorkspace(idOrName: string): string {
     if (this.workspaces.has(idOrName)) return idOrName;
     const named = [...this.workspaces.values()].filter((w) => w.info.name === idOrName);

@@ -5,38 +5,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { readApiFile } from '../../src/daemon/api-file.ts';
 import { cli, Daemon, eventually } from '../helpers/daemons.ts';
+// The benchmark's generator: random bytes from a seed, streamed, never whole in memory.
+import { writePrngFile } from '../../bench/files/prng-file.ts';
 
 const MiB = 1024 * 1024;
 const FILE_BYTES = 200 * MiB;
 const CHUNK = 256 * 1024;
 const RSS_LIMIT_KIB = 300 * 1024;
-
-/** Writes `bytes` of xorshift128 output in 1 MiB blocks; returns the SHA-256 of what it wrote. */
-async function generate(path: string, bytes: number, seed: number): Promise<string> {
-  const out = createWriteStream(path);
-  const hash = createHash('sha256');
-  let x = seed >>> 0 || 1, y = 362436069, z = 521288629, w = 88675123;
-  for (let done = 0; done < bytes; done += MiB) {
-    const block = new Uint32Array(MiB / 4);
-    for (let i = 0; i < block.length; i++) {
-      const t = x ^ (x << 11);
-      x = y; y = z; z = w;
-      w = (w ^ (w >>> 19) ^ t ^ (t >>> 8)) >>> 0;
-      block[i] = w;
-    }
-    const buf = Buffer.from(block.buffer, 0, Math.min(MiB, bytes - done));
-    hash.update(buf);
-    if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  return hash.digest('hex');
-}
 
 function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -79,7 +60,7 @@ test('200 MiB: add on A, get on B, SIGKILL at ~50%, restart resumes without refe
   await b.json('join', code);
 
   const src = join(scratch, 'big.bin');
-  const expected = await generate(src, FILE_BYTES, 2026);
+  const expected = await writePrngFile(src, FILE_BYTES, 2026);
   let started = Date.now();
   const added = await a.json<{ added: { name: string; size: number; chunks: number }[] }>('files', 'add', 'Team', src);
   const addMs = Date.now() - started;

@@ -217,7 +217,7 @@ describe('web UI: two people, two daemons', { timeout: 240_000 }, () => {
     await screenshot(b.page, '07-files');
   });
 
-  it('Alice uploads a file in the browser and Bob downloads it: the same bytes', { todo: 'needs POST /files/upload and GET /files/download routes (not in the API yet)' }, async () => {
+  it('Alice uploads a file in the browser and Bob downloads it: the same bytes', async () => {
     assert.ok(capabilities.has('POST /api/workspaces/:ws/files/upload'), 'the daemon has no upload route');
     assert.ok(capabilities.has('GET /api/workspaces/:ws/files/download'), 'the daemon has no download route');
     const bytes = randomBytes(300 * 1024);

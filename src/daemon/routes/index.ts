@@ -3,6 +3,7 @@ import type { Route } from '../router.ts';
 import { chatRoutes } from './chat.ts';
 import { controlRoutes } from './control.ts';
 import { historyRoutes } from './history.ts';
+import { fileTransferRoutes } from './file-transfer.ts';
 import { fileRoutes } from './files.ts';
 import { invitationRoutes } from './invitations.ts';
 import { memberRoutes } from './members.ts';
@@ -25,5 +26,6 @@ export const apiRoutes: readonly Route[] = [
   ...toolRoutes,
   ...historyRoutes,
   ...fileRoutes,
+  ...fileTransferRoutes,
   ...relayRoutes,
 ];

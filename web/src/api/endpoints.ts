@@ -14,6 +14,7 @@ export const api = {
   identity: () => http.get<IdentityInfo>('/api/identity'),
   createIdentity: (name: string) => http.post<IdentityInfo>('/api/identity', { name }),
   status: () => http.get<PeerStatus>('/api/status'),
+  sync: (ws: string) => http.get<{ peers: number; pending: number; syncing: boolean }>(`${w(ws)}/sync`),
 
   workspaces: () => http.get<WorkspaceInfo[]>('/api/workspaces'),
   createWorkspace: (name: string) => http.post<{ id: string }>('/api/workspaces', { name }),
