@@ -149,11 +149,11 @@ export function appendResults(path: string, f: Figures, m: Machine): void {
   lines.push(`Workload: ${int(f.edits)} Yjs v1 updates, ${mb(f.updateBytes)} in all; one entry each, one author.`);
   lines.push(`Setup (not timed): trace replay ${s(f.setup.buildMs)}; join ${s(f.setup.joinMs)}; the writer appends ${int(f.edits)} entries in ${s(f.setup.appendMs)} (peak RSS ${mib(f.setup.writerAppendRssMiB)}) and restarts in ${s(f.setup.writerStartMs)}; writer peak RSS while serving ${mib(f.writerServeRssMiB)}.`);
   lines.push('');
-  lines.push('| run | bare Yjs | Trellis catch-up | ratio | from connection (ratio) | entries/s | bytes on the wire (to receiver / back) | peak RSS bare Yjs | peak RSS receiver | CPU receiver / writer / relay | reopen from disk | other work (cores) |');
+  lines.push('| run | bare Yjs | Trellis catch-up | ratio | from connection (ratio) | entries/s | bytes on the wire (to receiver / back) | peak RSS bare Yjs | peak RSS receiver | CPU receiver / writer / relay | reopen from disk (peak RSS) | other work (cores) |');
   lines.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   f.runs.forEach((r, i) => {
     const c = r.catchup;
-    lines.push(`| ${i + 1} | ${s(r.baselineMs)} | ${s(c.totalMs)} | **${ratio(r).toFixed(2)}** | ${s(c.fromConnectMs)} (${(c.fromConnectMs / r.baselineMs).toFixed(2)}) | ${int(c.entries / (c.totalMs / 1000))} | ${mb(r.bytesDown + r.bytesUp)} (${mb(r.bytesDown)} / ${mb(r.bytesUp)}) | ${mib(r.baselineRssMiB)} | ${mib(c.rssMiB)} | ${s(c.cpuMs)} / ${s(r.writerCpuMs)} / ${s(r.relayCpuMs)} | ${s(r.reopenMs)} | ${r.baselineOtherCores.toFixed(2)} / ${r.catchupOtherCores.toFixed(2)}${disturbed(r) ? ' disturbed' : ''} |`);
+    lines.push(`| ${i + 1} | ${s(r.baselineMs)} | ${s(c.totalMs)} | **${ratio(r).toFixed(2)}** | ${s(c.fromConnectMs)} (${(c.fromConnectMs / r.baselineMs).toFixed(2)}) | ${int(c.entries / (c.totalMs / 1000))} | ${mb(r.bytesDown + r.bytesUp)} (${mb(r.bytesDown)} / ${mb(r.bytesUp)}) | ${mib(r.baselineRssMiB)} | ${mib(c.rssMiB)} | ${s(c.cpuMs)} / ${s(r.writerCpuMs)} / ${s(r.relayCpuMs)} | ${s(r.reopenMs)} (${mib(r.reopenRssMiB)}) | ${r.baselineOtherCores.toFixed(2)} / ${r.catchupOtherCores.toFixed(2)}${disturbed(r) ? ' disturbed' : ''} |`);
   });
   const med = medianRatio(f.runs);
   lines.push('', `Ratio median ${med.value.toFixed(2)} (${med.of}; target <= 2.0, long term <= 1.5). "Other work" is the CPU time other processes took during each timed span (bare Yjs / catch-up), in cores on average; above ${DISTURBED_CORES} the pair is marked disturbed and left out of the median.`);
