@@ -47,7 +47,9 @@ export class SqliteStore implements Store {
 
   constructor(path: string) {
     this.db = new DatabaseSync(path);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    // Checkpoint the WAL every ~40 MB rather than every 4 MB: catch-up writes in bursts, and the
+    // default checkpoints were a large share of each commit.
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 10000;');
     this.migrate();
     const p = (sql: string) => this.db.prepare(sql);
     this.stmt = {

@@ -22,7 +22,8 @@ export class FrameStream {
     const chunks: Uint8Array[] = [];
     let buffered = 0;
     const take = (n: number): Uint8Array => {
-      const out = new Uint8Array(n);
+      // A Buffer (filled entirely below), so libsodium and SQLite take it without wrapping it again.
+      const out = Buffer.allocUnsafeSlow(n);
       let o = 0;
       while (o < n) {
         const c = chunks[0];

@@ -45,6 +45,9 @@ export interface MemberView {
   owner?: string;
 }
 
+/** Entries applied together when a workspace is opened: bounds memory, keeps Yjs batching. */
+const LOAD_BATCH = 5000;
+
 /** Ingest-time rejections kept in memory (verdict rejections are recomputed, see audit()). */
 const KEPT_REJECTIONS = 1000;
 
@@ -136,18 +139,30 @@ export class Workspace implements Replica {
       const p = checkForkProof(decodeEntry(f.a), decodeEntry(f.b), entryCrypto);
       if (typeof p !== 'string') this.forkProofs.set(hexOf(p.a.author), p);
     }
-    const stored: { e: Entry; vv: Vector }[] = [];
+    // Two passes over the stored entries, so memory stays bounded whatever the history's length:
+    // first the causal index and the control entries, then application in batches.
+    const controls: Entry[] = [];
     for (const bytes of this.ctx.store.allEntries(this.id)) {
       const e = decodeEntry(bytes);
       const hex = hexOf(e.author);
       const vv = this.causal.add(hex, e.seq, depsOf(e));
-      this.heads.set(hex, { author: e.author, seq: e.seq, hash: entryHash(bytes) });
       if (e.clock > this.maxClock) this.maxClock = e.clock;
-      if (e.kind === EntryKind.control) this.recordControl(e, vv);
-      stored.push({ e, vv });
+      if (e.kind === EntryKind.control) { this.recordControl(e, vv); controls.push(e); }
     }
-    for (const { e } of stored) if (e.kind === EntryKind.control) this.learnKeys(e);
-    this.inBatch(() => { for (const { e, vv } of stored) this.applyStored(e, vv); });
+    // The store knows each author's head hash: no need to hash the whole history again.
+    for (const h of this.ctx.store.heads(this.id)) this.heads.set(toHex(h.author), h);
+    for (const e of controls) this.learnKeys(e);
+    let batch: Entry[] = [];
+    const flush = () => {
+      const b = batch;
+      batch = [];
+      this.inBatch(() => { for (const e of b) this.applyStored(e, this.causal.vectorOf(hexOf(e.author), e.seq)); });
+    };
+    for (const bytes of this.ctx.store.allEntries(this.id)) {
+      batch.push(decodeEntry(bytes));
+      if (batch.length >= LOAD_BATCH) flush();
+    }
+    flush();
     this.wasMember = this.isMember(this.selfHex);
   }
 
