@@ -109,6 +109,7 @@ type Services = {
   mdns?: PeerDiscovery;
   relay?: CircuitRelayService;
   dcutr?: unknown;
+  listenAddrs: object;
 };
 
 interface BootstrapTarget {
@@ -130,6 +131,28 @@ function peerInfoOf(id: PeerId): NetPeerInfo {
 // The gater keeps other key types out, but an event handler must never throw into libp2p.
 function ed25519Info(id: PeerId): NetPeerInfo | undefined {
   return id.type === 'Ed25519' ? peerInfoOf(id) : undefined;
+}
+
+/**
+ * libp2p 3 advertises a public IP listen address (in identify, in relay reservations, to DCUtR,
+ * in getMultiaddrs) only once AutoNAT has confirmed it; private and loopback addresses need no
+ * confirmation. Trellis runs no AutoNAT (it needs several peers to dial back, and it would deny a
+ * firewalled address, which DCUtR still needs to hole punch), so a peer or relay listening on a
+ * public address advertised none. This service confirms the IP addresses we listen on.
+ */
+interface ListenAddrComponents {
+  events: EventTarget;
+  addressManager: { confirmObservedAddr(addr: Multiaddr, options?: { type?: 'transport' }): void };
+  transportManager: { getAddrs(): Multiaddr[] };
+}
+function confirmListenAddrs(components: ListenAddrComponents): object {
+  components.events.addEventListener('transport:listening', () => {
+    for (const addr of components.transportManager.getAddrs()) {
+      const first = addr.getComponents()[0]?.name;
+      if (first === 'ip4' || first === 'ip6') components.addressManager.confirmObservedAddr(addr, { type: 'transport' });
+    }
+  });
+  return {};
 }
 
 function withPeerId(addr: Multiaddr, peerId: string): string {
@@ -184,6 +207,7 @@ export async function createNetNode(opts: NetOptions): Promise<NetNode> {
       // Relayed connections through a Trellis relay carry sync sessions: no data or time limit.
       ...(opts.relayServer ? { relay: circuitRelayServer({ reservations: { maxReservations: opts.relayServer.maxReservations, applyDefaultLimit: false } }) } : {}),
       ...(opts.relayClient ? { dcutr: dcutr() } : {}),
+      listenAddrs: confirmListenAddrs,
     },
     // A peer talks to a handful of members and relays, not to a swarm.
     connectionManager: {
@@ -287,6 +311,12 @@ export async function createNetNode(opts: NetOptions): Promise<NetNode> {
     }
     fire(disconnectedCbs, info, 'peer disconnected');
   });
+  // One line per connection, relayed (through a relay's circuit) or direct: the log shows when
+  // DCUtR replaces a relayed connection by a direct one.
+  const describe = (c: Connection): string =>
+    `${c.remoteAddr.toString().includes('/p2p-circuit') ? 'relayed' : 'direct'} ${c.direction} connection to ${c.remotePeer.toString()}${c.limits ? ' (limited)' : ''} via ${c.remoteAddr.toString()}`;
+  node.addEventListener('connection:open', (evt) => { log(`net: opened ${describe(evt.detail)}`); });
+  node.addEventListener('connection:close', (evt) => { if (!stopped) log(`net: closed ${describe(evt.detail)}`); });
   node.addEventListener('peer:update', (evt: CustomEvent<PeerUpdate>) => {
     const { peer } = evt.detail;
     const id = peer.id.toString();
