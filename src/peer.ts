@@ -5,6 +5,7 @@ import { compareBytes, fromHex, toHex } from './core/bytes.ts';
 import { EntryKind } from './core/entry.ts';
 import { TrellisError } from './core/errors.ts';
 import { isRole, parseControl, type ControlPayload, type PermissionTable } from './core/membership.ts';
+import { EntryPreparer } from './crypto/entry-preparer.ts';
 import { deriveStorageKey, openLocal, sealLocal } from './crypto/local-seal.ts';
 import { randomBytes } from './crypto/sodium.ts';
 import { createNetNode, type NetNode, type NetPeerInfo } from './net/libp2p-node.ts';
@@ -87,6 +88,8 @@ export class Peer implements DocAccess {
   private readonly storageKey: Uint8Array;
   private readonly log: (line: string) => void;
   private readonly ctx: WorkspaceContext;
+  /** Hashes and opens received batches on a worker thread, beside the main thread's ingest. */
+  private readonly preparer = new EntryPreparer();
   private readonly chat: ChatTool;
   private readonly docs: DocTool;
   private readonly workspaces = new Map<string, Workspace>();
@@ -126,6 +129,7 @@ export class Peer implements DocAccess {
       store, signing: identity.signing, agreement: identity.agreement, log,
       handlers: new Map<number, ChatTool | DocTool>([[this.chat.kind, this.chat], [this.docs.kind, this.docs]]),
       saveKey: (ws, epoch, key) => this.saveKey(ws, epoch, key),
+      preparer: this.preparer,
     };
   }
 
@@ -887,6 +891,7 @@ export class Peer implements DocAccess {
     this.sessions.clear();
     await this.files?.stop(); // files tool: cancels transfers before the network goes
     await this.net?.stop().catch((err: Error) => this.log(`net: stop failed: ${err.message}`));
+    await this.preparer.close();
     this.store.close();
   }
 }

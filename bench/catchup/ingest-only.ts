@@ -11,6 +11,7 @@ import { decodeEntry, EntryKind } from '../../src/core/entry.ts';
 import { agreementKeyPair, hash, signingKeyPairFromSeed } from '../../src/crypto/sodium.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
+import { EntryPreparer } from '../../src/crypto/entry-preparer.ts';
 import { DocTool, encodeDocUpdate } from '../../src/tools/docs/doc-tool.ts';
 import { addPayload } from '../../src/workspace/control-builders.ts';
 import { createWorkspace } from '../../src/workspace/create-workspace.ts';
@@ -25,7 +26,7 @@ const DOC = 'cd'.repeat(16);
 const seeded = (s: string) => ({ signing: signingKeyPairFromSeed(hash(new TextEncoder().encode(s))), agreement: agreementKeyPair() });
 function ctx(store: MemoryStore | SqliteStore, keys: ReturnType<typeof seeded>) {
   const docs = new DocTool();
-  return { docs, ctx: { store, ...keys, handlers: new Map([[docs.kind, docs]]), log: () => {}, saveKey: () => {} } };
+  return { docs, ctx: { store, ...keys, handlers: new Map([[docs.kind, docs]]), log: () => {}, saveKey: () => {}, preparer: undefined as EntryPreparer | undefined } };
 }
 const readerKeys = seeded('ingest reader');
 const CACHE = join(tmpdir(), `trellis-ingest-${updates.length}.bin`);
@@ -56,9 +57,27 @@ const d = new Y.Doc();
 for (const u of updates) Y.applyUpdate(d, u);
 const bare = performance.now() - t0;
 
+// --worker: the receiver's pipeline, batch i+1 hashed and opened on the worker thread while batch i
+// is ingested (as a sync session does).
+const useWorker = process.argv.includes('--worker');
+const preparer = new EntryPreparer();
+if (useWorker) reader.ctx.preparer = preparer;
 const t1 = performance.now();
-for (let i = 0; i < all.length; i += 1000) replica.ingest(all.slice(i, i + 1000), new Uint8Array(32));
+const from = new Uint8Array(32);
+if (useWorker) {
+  const batches: Uint8Array[][] = [];
+  for (let i = 0; i < all.length; i += 1000) batches.push(all.slice(i, i + 1000));
+  let next = replica.prepare(batches[0]);
+  for (let b = 0; b < batches.length; b++) {
+    const prepared = await next;
+    if (b + 1 < batches.length) next = replica.prepare(batches[b + 1]);
+    replica.ingest(batches[b], from, prepared);
+  }
+} else {
+  for (let i = 0; i < all.length; i += 1000) replica.ingest(all.slice(i, i + 1000), from);
+}
 const trellis = performance.now() - t1;
+await preparer.close();
 const ok = reader.docs.doc(replica.idHex, DOC).getText('text').toString().length;
 console.log(`entries ${all.length}; bare Yjs ${(bare / 1000).toFixed(3)} s; Trellis ingest ${(trellis / 1000).toFixed(3)} s; ratio ${(trellis / bare).toFixed(2)}; text ${ok} chars (bare ${d.getText('text').toString().length})`);
 rmSync(dir, { recursive: true, force: true });

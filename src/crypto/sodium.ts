@@ -66,6 +66,11 @@ export function hash(message: Uint8Array, bytes = 32, key?: Uint8Array): Uint8Ar
   return out;
 }
 
+/** BLAKE2b-256 of `message` written into `out` (32 bytes): no allocation, for bulk hashing. */
+export function hashInto(out: Uint8Array, message: Uint8Array): void {
+  sodium.crypto_generichash(buf(out), buf(message));
+}
+
 /** XChaCha20-Poly1305 with a fresh random nonce. */
 export function aeadSeal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
   const out = Buffer.alloc(plaintext.byteLength + AEAD_TAG_BYTES);
@@ -74,6 +79,17 @@ export function aeadSeal(plaintext: Uint8Array, ad: Uint8Array, nonce: Uint8Arra
 }
 
 /** Returns null when the ciphertext, nonce, key or associated data do not match. */
+/** Opens into `out` (ciphertext length minus the tag); false when the key does not open it. */
+export function aeadOpenInto(out: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): boolean {
+  if (ciphertext.byteLength < AEAD_TAG_BYTES || out.byteLength !== ciphertext.byteLength - AEAD_TAG_BYTES) return false;
+  try {
+    sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(buf(out), null, buf(ciphertext), buf(ad), buf(nonce), buf(key));
+  } catch {
+    return false;
+  }
+  return true;
+}
+
 export function aeadOpen(ciphertext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
   if (ciphertext.byteLength < AEAD_TAG_BYTES) return null;
   const out = Buffer.alloc(ciphertext.byteLength - AEAD_TAG_BYTES);

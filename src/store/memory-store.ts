@@ -35,7 +35,7 @@ export class MemoryStore implements Store {
     return [...this.ws(workspace).keys].sort((a, b) => a[0] - b[0]).map(([epoch, sealedKey]) => ({ epoch, sealedKey }));
   }
 
-  appendEntries(workspace: Uint8Array, rows: EntryRow[]): void {
+  appendEntries(workspace: Uint8Array, rows: EntryRow[], _durable?: boolean): void {
     const w = this.ws(workspace);
     // Check everything first so a bad row leaves nothing half-applied, as a transaction would.
     const next = new Map<string, number>();

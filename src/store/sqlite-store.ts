@@ -147,9 +147,21 @@ export class SqliteStore implements Store {
     return last;
   }
 
-  appendEntries(workspace: Uint8Array, rows: EntryRow[]): void {
+  appendEntries(workspace: Uint8Array, rows: EntryRow[], durable = false): void {
     if (rows.length === 0) return;
     const written = new Map<number, number>();
+    // NORMAL (the connection's default) may lose the last commits on power loss, which is harmless
+    // for received entries (fetched again); FULL syncs the WAL at commit, for our own entries.
+    if (durable) this.db.exec('PRAGMA synchronous = FULL');
+    try {
+      this.appendInTransaction(workspace, rows, written);
+    } finally {
+      if (durable) this.db.exec('PRAGMA synchronous = NORMAL');
+    }
+    for (const [id, seq] of written) this.lastSeqs.set(id, seq);
+  }
+
+  private appendInTransaction(workspace: Uint8Array, rows: EntryRow[], written: Map<number, number>): void {
     this.db.exec('BEGIN');
     try {
       let i = 0;
@@ -186,7 +198,6 @@ export class SqliteStore implements Store {
       this.authorIds.clear();
       throw err;
     }
-    for (const [id, seq] of written) this.lastSeqs.set(id, seq);
   }
 
   heads(workspace: Uint8Array): HeadRow[] {

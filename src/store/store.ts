@@ -37,8 +37,12 @@ export interface Store {
   putKey(workspace: Uint8Array, epoch: number, sealedKey: Uint8Array): void;
   keys(workspace: Uint8Array): { epoch: number; sealedKey: Uint8Array }[];
 
-  /** Appends entries in one transaction; rows must extend their author's log in order. */
-  appendEntries(workspace: Uint8Array, rows: EntryRow[]): void;
+  /**
+   * Appends entries in one transaction; rows must extend their author's log in order. `durable`:
+   * on disk before it returns, even across a power loss (our own entries: losing one that peers
+   * already hold would make us reuse its seq, which they would take for a forked log).
+   */
+  appendEntries(workspace: Uint8Array, rows: EntryRow[], durable?: boolean): void;
   heads(workspace: Uint8Array): HeadRow[];
   hashAt(workspace: Uint8Array, author: Uint8Array, seq: number): Uint8Array | undefined;
   /** Every entry of a workspace in the order it was stored (a causal order). */

@@ -1,5 +1,6 @@
 // What a sync session needs from the workspace it replicates. The workspace layer implements it;
 // sync knows nothing of keys, members or tools.
+import type { PreparedBatch } from '../core/entry-crypto.ts';
 import type { VersionVector } from '../core/version-vector.ts';
 
 export interface Rejection {
@@ -22,7 +23,12 @@ export interface Replica {
   vector(): VersionVector;
   readAfter(author: Uint8Array, afterSeq: number, limit: number): { seq: number; order: number; bytes: Uint8Array }[];
   /** Validates and applies a batch received from `fromKey`. Throws DecodeError if an entry is malformed. */
-  ingest(entries: Uint8Array[], fromKey: Uint8Array): IngestReport;
+  ingest(entries: Uint8Array[], fromKey: Uint8Array, prepared?: PreparedBatch): IngestReport;
+  /**
+   * Optional: starts a batch's per-entry crypto off the main thread; the session passes the result
+   * to `ingest` and meanwhile reads the next frame. Never rejects (undefined: nothing prepared).
+   */
+  prepare?(entries: Uint8Array[]): Promise<PreparedBatch | undefined>;
   /** Called after new entries are stored (ours or received). Returns an unsubscribe function. */
   subscribe(onChange: () => void): () => void;
   /** Fork evidence (optional: replicas that track forks). */

@@ -9,11 +9,14 @@ import type { ByteStream } from '../core/byte-stream.ts';
 import { BATCH_BYTES, BATCH_ENTRIES, FrameType, PROTOCOL_VERSION, type Frame, type PeerAddrs } from './frames.ts';
 import { FrameStream } from './frame-stream.ts';
 import type { Replica } from './replica.ts';
+import type { PreparedBatch } from '../core/entry-crypto.ts';
 
 /** A session that sees this many rejected entries is closed: the remote is broken or hostile. */
 const MAX_REJECTIONS = 1000;
 /** Rejections logged one by one per session; the rest are counted. */
 const LOGGED_REJECTIONS = 20;
+/** ENTRIES frames read ahead while earlier ones are prepared or ingested (4 MiB each at most). */
+const MAX_QUEUED_BATCHES = 3;
 
 export interface SessionOptions {
   remoteKey: Uint8Array;
@@ -112,10 +115,7 @@ export class SyncSession {
       for (const proof of replica.forks?.proofs() ?? []) await this.send({ type: FrameType.fork, entries: proof });
       const peers = this.opts.localPeers?.() ?? [];
       if (peers.length > 0) await this.send({ type: FrameType.peers, peers });
-      for await (const f of frames) {
-        if (this.ended) break;
-        this.handle(f, replica);
-      }
+      await this.receive(frames, replica);
     } catch (err) {
       // Once we closed the session ourselves, the reader ending in an error is expected.
       if (this.ended) return;
@@ -130,6 +130,66 @@ export class SyncSession {
       this.end(failure);
     }
     if (failure && !(failure instanceof SessionError && failure.code === 'closed')) throw failure;
+  }
+
+  /**
+   * Reads frames and handles them in order. ENTRIES frames go through the replica's `prepare`
+   * (per-entry crypto on a worker thread) when it has one: while batch N is prepared, batch N-1 is
+   * ingested and batch N+1 read, so the main thread does not wait for the crypto. At most
+   * MAX_QUEUED_BATCHES wait at a time (bounded memory, back-pressure on the stream); any other frame
+   * waits until the entries before it are ingested.
+   */
+  private async receive(frames: AsyncGenerator<Frame>, replica: Replica): Promise<void> {
+    try {
+      await this.receiveInOrder(frames, replica);
+    } finally {
+      // What leaving a for-await loop would do: finish the frame reader, which releases the stream.
+      frames.return(undefined).catch(() => {});
+    }
+  }
+
+  private async receiveInOrder(frames: AsyncGenerator<Frame>, replica: Replica): Promise<void> {
+    let queue: Promise<void> = Promise.resolve();
+    const waiting: Promise<void>[] = []; // one per queued batch, settled once it is ingested
+    let fail!: (err: unknown) => void;
+    const failed = new Promise<never>((_, reject) => { fail = reject; });
+    failed.catch(() => {});
+    while (!this.ended) {
+      const reading = frames.next();
+      reading.catch(() => {}); // abandoned if a queued batch fails first (the session then ends)
+      const next = await Promise.race([reading, failed]);
+      if (next.done || this.ended) break;
+      const f = next.value;
+      if (f.type === FrameType.entries && replica.prepare) {
+        const prepared = replica.prepare(f.entries);
+        queue = queue.then(async () => {
+          const p = await prepared;
+          if (!this.ended) this.ingest(f.entries, replica, p);
+        }).catch((err: unknown) => { fail(err); });
+        waiting.push(queue);
+        // Wait for the oldest only, so the next batches keep the worker busy meanwhile.
+        if (waiting.length >= MAX_QUEUED_BATCHES) await Promise.race([waiting.shift()!, failed]);
+        continue;
+      }
+      waiting.length = 0;
+      await Promise.race([queue, failed]);
+      this.handle(f, replica);
+    }
+    await Promise.race([queue, failed]);
+  }
+
+  private ingest(entries: Uint8Array[], replica: Replica, prepared?: PreparedBatch): void {
+    this.received += entries.length;
+    const report = replica.ingest(entries, this.remoteKey, prepared);
+    // Whatever the remote sent, it holds: never send it back.
+    if (this.remoteHas) {
+      for (const [k, seq] of report.seen) if ((this.remoteHas.get(k) ?? 0) < seq) this.remoteHas.set(k, seq);
+    }
+    for (const r of report.rejected) {
+      this.rejected++;
+      if (this.rejected <= LOGGED_REJECTIONS) this.opts.log(`sync: rejected entry ${short(r.author)}:${r.seq} from ${short(this.remoteHex)}: ${r.reason}`);
+    }
+    if (this.rejected > MAX_REJECTIONS) throw new SessionError('too-many-rejections', `closing: ${this.rejected} entries rejected`);
   }
 
   private handle(f: Frame, replica: Replica): void {
@@ -152,20 +212,7 @@ export class SyncSession {
         replica.forks?.report(f.entries);
         return;
       }
-      case FrameType.entries: {
-        this.received += f.entries.length;
-        const report = replica.ingest(f.entries, this.remoteKey);
-        // Whatever the remote sent, it holds: never send it back.
-        if (this.remoteHas) {
-          for (const [k, seq] of report.seen) if ((this.remoteHas.get(k) ?? 0) < seq) this.remoteHas.set(k, seq);
-        }
-        for (const r of report.rejected) {
-          this.rejected++;
-          if (this.rejected <= LOGGED_REJECTIONS) this.opts.log(`sync: rejected entry ${short(r.author)}:${r.seq} from ${short(this.remoteHex)}: ${r.reason}`);
-        }
-        if (this.rejected > MAX_REJECTIONS) throw new SessionError('too-many-rejections', `closing: ${this.rejected} entries rejected`);
-        return;
-      }
+      case FrameType.entries: this.ingest(f.entries, replica); return;
       case FrameType.synced: this.synced = true; this.resolveSynced(); return;
       case FrameType.peers: this.opts.onPeers?.(f.peers); return;
       case FrameType.presence: this.opts.onPresence?.(f.blob, this); return;

@@ -10,6 +10,8 @@ import { decodeEntry, type Dep, type Entry, EntryKind, ZERO_HASH } from '../core
 import { MembershipResolver, parseControl, roleOf, type ControlPayload, type MembershipState, type Role } from '../core/membership.ts';
 import type { VersionVector } from '../core/version-vector.ts';
 import { entryCrypto, entryHash, openEntry, sealEntry } from '../crypto/entry-seal.ts';
+import type { PreparedBatch } from '../core/entry-crypto.ts';
+import type { EntryPreparer } from '../crypto/entry-preparer.ts';
 import { openLocal } from '../crypto/local-seal.ts';
 import { fromHex } from '../core/bytes.ts';
 import { openSealed, type KeyPair } from '../crypto/sodium.ts';
@@ -27,6 +29,8 @@ export interface WorkspaceContext {
   log: (line: string) => void;
   /** Persists an epoch key learned from a control entry (sealed at rest by the caller). */
   saveKey: (workspace: Uint8Array, epoch: number, key: Uint8Array) => void;
+  /** Hashes and opens received batches on a worker thread (optional: without it, all inline). */
+  preparer?: EntryPreparer;
 }
 
 export type WorkspaceEvent =
@@ -279,10 +283,22 @@ export class Workspace implements Replica {
 
   // ---- receiving ----
 
-  ingest(batch: Uint8Array[], _fromKey: Uint8Array): IngestReport {
+  /** Starts the batch's per-entry crypto on the worker thread; pass the result to `ingest`. */
+  prepare(batch: Uint8Array[]): Promise<PreparedBatch | undefined> {
+    return this.ctx.preparer ? this.ctx.preparer.prepare(batch, this.keys) : Promise.resolve(undefined);
+  }
+
+  ingest(batch: Uint8Array[], _fromKey: Uint8Array, prepared?: PreparedBatch): IngestReport {
     // 1. Authenticate per author: hash chain, one signature per run (core/arrival.ts).
-    const auth = authenticateBatch(batch, this.id, this.heads, entryCrypto, (author, seq) => this.ctx.store.hashAt(this.id, author, seq));
-    const report = this.accept(auth.ordered, false);
+    const crypto = prepared ? { hash: (b: Uint8Array) => prepared.hash(b) ?? entryCrypto.hash(b), verify: entryCrypto.verify } : entryCrypto;
+    const auth = authenticateBatch(batch, this.id, this.heads, crypto, (author, seq) => this.ctx.store.hashAt(this.id, author, seq));
+    this.prepared = prepared;
+    let report: IngestReport;
+    try {
+      report = this.accept(auth.ordered, false);
+    } finally {
+      this.prepared = undefined;
+    }
     for (const r of auth.refused) this.rejectOnArrival(report, r);
     for (const theirs of auth.conflicts) this.evidence(theirs);
     report.duplicates += auth.duplicates;
@@ -322,7 +338,7 @@ export class Workspace implements Replica {
     }
     if (rows.length === 0) return report;
     try {
-      this.ctx.store.appendEntries(this.id, rows);
+      this.ctx.store.appendEntries(this.id, rows, local);
     } catch (err) {
       this.ctx.log(`workspace ${this.idHex.slice(0, 8)}: storing ${rows.length} entries failed: ${(err as Error).message}`);
       throw err;
@@ -339,7 +355,6 @@ export class Workspace implements Replica {
       if (this.wasMember && !member && this.state.removed.has(this.selfHex)) this.emit({ type: 'removed' });
       this.wasMember = member;
     }
-    void local;
     this.changed(rows.length);
     return report;
   }
@@ -494,17 +509,18 @@ export class Workspace implements Replica {
 
   private applyStored(e: Entry, vv: Vector): void {
     const hex = hexOf(e.author);
-    const id = `${hex}:${e.seq}`;
-    const forked = this.forkProofs.get(hex)?.seq;
+    const forked = this.forkProofs.size === 0 ? undefined : this.forkProofs.get(hex)?.seq;
     if (forked !== undefined && e.seq >= forked) { this.markInvalid({ author: hex, seq: e.seq, reason: `its author forked its log at seq ${forked}` }); return; }
     if (e.kind === EntryKind.control) {
-      const why = this.resolver.verdict(id);
+      const why = this.resolver.verdict(`${hex}:${e.seq}`);
       if (why) this.markInvalid({ author: hex, seq: e.seq, reason: why });
       return;
     }
     const why = this.resolver.refuseContent(hex, e.seq, vv, e.kind);
     if (why) { this.markInvalid({ author: hex, seq: e.seq, reason: why }); return; }
-    const plain = openEntry(e, this.keys.get(e.epoch));
+    // A key never changes once learned, so the worker's answer (with the keys of that moment) holds.
+    let plain = this.prepared?.plain(e.bytes);
+    if (plain === undefined) plain = openEntry(e, this.keys.get(e.epoch));
     if (!plain) { this.undecrypted++; return; }
     const handler = this.ctx.handlers.get(e.kind);
     const author = this.authorInfo(hex);
@@ -512,6 +528,9 @@ export class Workspace implements Replica {
     if (bad) { this.markInvalid({ author: hex, seq: e.seq, reason: bad }); return; }
     handler!.apply({ workspaceHex: this.idHex, author, seq: e.seq, clock: e.clock, time: e.time }, plain);
   }
+
+  /** Work prepared for the batch being ingested (see `prepare`). */
+  private prepared: PreparedBatch | undefined;
 
   private markInvalid(r: Rejection): void {
     const id = `${r.author}:${r.seq}`;

@@ -1,5 +1,6 @@
 // Builds in-process replicas (Workspace + MemoryStore + chat) for sync and core tests.
 import { toHex } from '../../src/core/bytes.ts';
+import { EntryPreparer } from '../../src/crypto/entry-preparer.ts';
 import { agreementKeyPair, signingKeyPair, type KeyPair } from '../../src/crypto/sodium.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -20,6 +21,12 @@ export interface TestReplica {
   logs: string[];
 }
 
+/**
+ * Shared by every test replica, as a Peer shares one: batches of MIN_PREPARED_BATCH entries or
+ * more are hashed and opened on its worker thread, so the sync tests cover that path too.
+ */
+export const preparer = new EntryPreparer();
+
 function context(name: string, store: Store = new MemoryStore()) {
   const signing = signingKeyPair();
   const agreement = agreementKeyPair();
@@ -27,7 +34,7 @@ function context(name: string, store: Store = new MemoryStore()) {
   const logs: string[] = [];
   return {
     name, signing, agreement, store, chat, logs,
-    ctx: { store, signing, agreement, handlers: new Map([[chat.kind, chat]]), log: (l: string) => { logs.push(l); }, saveKey: () => {} },
+    ctx: { store, signing, agreement, handlers: new Map([[chat.kind, chat]]), log: (l: string) => { logs.push(l); }, saveKey: () => {}, preparer },
   };
 }
 

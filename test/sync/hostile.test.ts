@@ -10,7 +10,7 @@ import { encodeFrame, FrameType, type Frame } from '../../src/sync/frames.ts';
 import { FrameStream } from '../../src/sync/frame-stream.ts';
 import { SyncSession } from '../../src/sync/session.ts';
 import { encodeChat } from '../../src/tools/chat/chat-tool.ts';
-import { connect, founder, member, outsider, waitFor, type TestReplica } from '../helpers/replicas.ts';
+import { connect, founder, member, outsider, preparer, waitFor, type TestReplica } from '../helpers/replicas.ts';
 
 /** An honest replica `a` with members b (participant) and g (guest), all synced. */
 async function setup() {
@@ -193,4 +193,49 @@ test('a forked log: two honest replicas holding different versions exchange a pr
   assert.equal(c.ws.forks.forkedAt(b.ws.selfHex), 1);
   assert.deepEqual(snapshot(a).chat, snapshot(c).chat);
   assert.ok(a.logs.some((x) => /forked its log at seq 1/.test(x)));
+});
+
+/** `n` chat entries of `r` after its current head, chained; `key(i)` is the AEAD key of entry i. */
+function chain(r: TestReplica, n: number, key: (i: number) => Uint8Array): Uint8Array[] {
+  const head = r.ws.vector().get(toHex(r.signing.publicKey));
+  let seq = head?.seq ?? 0;
+  let prev = head?.hash ?? ZERO_HASH;
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const bytes = chatEntry(r, key(i), ++seq, prev, `bulk ${i}`);
+    prev = entryHash(bytes);
+    out.push(bytes);
+  }
+  return out;
+}
+
+test('in a large batch (hashed and opened on the worker thread), a signed entry the workspace key does not open is held but not applied', async () => {
+  const { a, b } = await setup();
+  const before = a.chat.log(a.ws.idHex).length;
+  const wrongKey = new Uint8Array(32).fill(9);
+  const entries = chain(b, 200, (i) => (i === 150 ? wrongKey : a.key));
+  const prepared = preparer.stats.entries;
+  const session = await deliver(a, b, entries);
+  assert.equal(preparer.stats.entries - prepared, 200, 'the batch went through the worker');
+  assert.equal(session.rejected, 0);
+  const texts = a.chat.log(a.ws.idHex).map((m) => m.text);
+  assert.equal(texts.length, before + 199);
+  assert.ok(!texts.includes('bulk 150') && texts.includes('bulk 149') && texts.includes('bulk 151'));
+  assert.equal(a.ws.vector().get(toHex(b.signing.publicKey))?.seq, 200);
+});
+
+test('in a large batch, a signed entry that does not chain on is a fork: the log is void from the entry it contradicts', async () => {
+  const { a, b } = await setup();
+  const before = snapshot(a);
+  const entries = chain(b, 200, () => a.key);
+  // Entry 101 signed by its author but linked to another entry 100 than the one it sent.
+  const e = decodeEntry(entries[100]);
+  entries[100] = sealEntry({ kind: e.kind, workspace: e.workspace, author: e.author, epoch: e.epoch, seq: e.seq, clock: e.clock, time: e.time, prevHash: new Uint8Array(32).fill(3), deps: e.deps }, encodeChat('bulk 100'), a.key, b.signing.secretKey);
+  const session = await deliver(a, b, entries);
+  assert.ok(session.rejected >= 1);
+  assert.equal(a.ws.vector().get(toHex(b.signing.publicKey))?.seq, 100);
+  const got = a.chat.log(a.ws.idHex).map((m) => m.text).filter((t) => !before.chat.includes(t));
+  assert.deepEqual(got, Array.from({ length: 99 }, (_, i) => `bulk ${i}`));
+  assert.ok(a.logs.some((l) => /prevHash does not match/.test(l)));
+  assert.ok(a.logs.some((l) => /forked its log at seq 100/.test(l)));
 });

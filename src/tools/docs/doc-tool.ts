@@ -95,11 +95,13 @@ export class DocTool implements ContentHandler {
   }
 
   reset(workspaceHex: string): void {
+    this.lastDoc = undefined;
     for (const k of [...this.docs.keys()]) if (k.startsWith(workspaceHex + '/')) this.docs.delete(k);
   }
 
   /** Puts a rebuilt document in place of the live one (after a change that could not be written). */
   replace(workspaceHex: string, docIdHex: string, doc: Y.Doc): void {
+    this.lastDoc = undefined;
     this.docs.set(`${workspaceHex}/${docIdHex}`, doc);
     this.onChange(workspaceHex, docIdHex);
   }
@@ -108,8 +110,9 @@ export class DocTool implements ContentHandler {
 
   /** The live document (created empty if nothing was written to it yet). */
   doc(workspaceHex: string, docIdHex: string): Y.Doc {
+    // Runs of updates to one document: skip building the key (reset and replace forget lastDoc).
     const last = this.lastDoc;
-    if (last && last.ws === workspaceHex && last.id === docIdHex && this.docs.get(`${workspaceHex}/${docIdHex}`) === last.doc) return last.doc;
+    if (last && last.ws === workspaceHex && last.id === docIdHex) return last.doc;
     const k = `${workspaceHex}/${docIdHex}`;
     let d = this.docs.get(k);
     if (!d) { d = new Y.Doc(); this.docs.set(k, d); }

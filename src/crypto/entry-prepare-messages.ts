@@ -1,0 +1,25 @@
+// The messages between entry-preparer.ts and its worker (entry-prepare-worker.ts).
+
+/** offs[i] when entry i was not tried (public entry, no key for its epoch, malformed). */
+export const NOT_TRIED = -1;
+/** offs[i] when the key did not open entry i. */
+export const NOT_OPENED = -2;
+
+export interface PrepareRequest {
+  id: number;
+  /** The batch's entries, concatenated. */
+  buf: ArrayBuffer;
+  lens: Uint32Array;
+  /** Epoch keys of the workspace, as known when the batch arrived. */
+  keys: [number, Uint8Array][];
+}
+
+export interface PrepareResult {
+  id: number;
+  /** 32 bytes per entry. */
+  hashes: ArrayBuffer;
+  /** Plaintexts; entry i's at offs[i] (or NOT_TRIED / NOT_OPENED), plainLens[i] bytes. */
+  plain: ArrayBuffer;
+  offs: Int32Array;
+  plainLens: Uint32Array;
+}
