@@ -15,3 +15,12 @@ export interface PreparedBatch {
   /** Its plaintext; null: the epoch key tried did not open it; undefined: not tried (public entry, or no key yet). */
   plain(bytes: Uint8Array): Uint8Array | null | undefined;
 }
+
+/** A batch as received: whole entries (ENTRIES) or a packed body (ENTRIES_PACKED, core/entry-pack.ts). */
+export type ReceivedBatch = { entries: Uint8Array[] } | { packed: Uint8Array };
+
+/** The entries of a received batch, with whatever work was done ahead on them. */
+export interface ReadyBatch {
+  entries: Uint8Array[];
+  prepared?: PreparedBatch;
+}

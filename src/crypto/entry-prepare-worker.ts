@@ -1,40 +1,64 @@
-// The worker thread behind entry-preparer.ts: hashes received entries and opens their ciphertext
-// with the epoch keys it is given, writing into two buffers per batch (no allocation per entry).
-// It decides nothing: the main thread still checks chains, signatures and verdicts, and uses these
-// results only as precomputed answers.
+// The worker thread behind entry-preparer.ts: rebuilds packed batches, hashes received entries and
+// opens their ciphertext with the epoch keys it is given, writing into a few buffers per batch (no
+// allocation per entry). It decides nothing: the main thread still checks chains, signatures and
+// verdicts, and uses these results only as precomputed answers.
 import { parentPort } from 'node:worker_threads';
-import { decodeEntry, EntryKind, HASH_BYTES } from '../core/entry.ts';
+import { DecodeError } from '../core/bytes.ts';
+import { decodeEntry, type Entry, EntryKind, HASH_BYTES } from '../core/entry.ts';
+import { unpackEntries } from '../core/entry-pack.ts';
 import { aeadOpenInto, hashInto } from './sodium.ts';
-import { NOT_TRIED, NOT_OPENED, type PrepareRequest, type PrepareResult } from './entry-prepare-messages.ts';
+import { NOT_TRIED, NOT_OPENED, type PrepareDone, type PrepareRequest, type PrepareResult } from './entry-prepare-messages.ts';
 
 const AEAD_TAG_BYTES = 16;
 
-function prepare(req: PrepareRequest): PrepareResult {
+/** The batch's entries and their hashes: split and hashed here, or rebuilt (hashed on the way). */
+function entriesOf(req: PrepareRequest): { entries: Uint8Array[]; hashes: Uint8Array; rebuilt?: { buf: ArrayBuffer; lens: Uint32Array } } {
   const data = Buffer.from(req.buf);
+  if (req.packed) {
+    const u = unpackEntries(data, hashInto);
+    const lens = new Uint32Array(u.entries.length);
+    for (let i = 0; i < lens.length; i++) lens[i] = u.entries[i].byteLength;
+    const first = u.entries[0];
+    return { entries: u.entries, hashes: u.hashes, rebuilt: { buf: first ? first.buffer as ArrayBuffer : new ArrayBuffer(0), lens } };
+  }
   const n = req.lens.length;
+  const hashes = new Uint8Array(n * HASH_BYTES);
+  const entries: Uint8Array[] = new Array(n);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    entries[i] = data.subarray(at, at + req.lens[i]);
+    at += req.lens[i];
+    hashInto(hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), entries[i]);
+  }
+  return { entries, hashes };
+}
+
+function cpuMs(): number {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+function prepare(req: PrepareRequest): PrepareDone {
+  const started = cpuMs();
+  const { entries, hashes, rebuilt } = entriesOf(req);
+  const n = entries.length;
   const keys = new Map(req.keys);
-  const hashesBuf = new ArrayBuffer(n * HASH_BYTES);
-  const hashes = Buffer.from(hashesBuf);
   const offs = new Int32Array(n).fill(NOT_TRIED);
   const plainLens = new Uint32Array(n);
-  const entries = [];
-  let at = 0;
+  const usable: (Entry | undefined)[] = new Array(n);
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const bytes = data.subarray(at, at + req.lens[i]);
-    at += req.lens[i];
-    hashInto(hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), bytes);
-    let e;
-    try { e = decodeEntry(bytes); } catch { entries.push(undefined); continue; } // the main thread reports it
-    const usable = e.kind !== EntryKind.control && keys.has(e.epoch) && e.ciphertext.byteLength >= AEAD_TAG_BYTES;
-    entries.push(usable ? e : undefined);
-    if (usable) total += e.ciphertext.byteLength - AEAD_TAG_BYTES;
+    let e: Entry;
+    try { e = decodeEntry(entries[i]); } catch { continue; } // the main thread reports it
+    if (e.kind === EntryKind.control || !keys.has(e.epoch) || e.ciphertext.byteLength < AEAD_TAG_BYTES) continue;
+    usable[i] = e;
+    total += e.ciphertext.byteLength - AEAD_TAG_BYTES;
   }
   const plainBuf = new ArrayBuffer(total);
   const plain = Buffer.from(plainBuf);
   let out = 0;
   for (let i = 0; i < n; i++) {
-    const e = entries[i];
+    const e = usable[i];
     if (!e) continue;
     const len = e.ciphertext.byteLength - AEAD_TAG_BYTES;
     const ok = aeadOpenInto(plain.subarray(out, out + len), e.ciphertext, e.bytes.subarray(0, e.headerLength), e.nonce, keys.get(e.epoch)!);
@@ -42,10 +66,22 @@ function prepare(req: PrepareRequest): PrepareResult {
     plainLens[i] = ok ? len : 0;
     if (ok) out += len;
   }
-  return { id: req.id, hashes: hashesBuf, plain: plainBuf, offs, plainLens };
+  // A copy only if the hashes share a buffer with something else (they never do today).
+  const hashesBuf = hashes.byteOffset === 0 && hashes.byteLength === hashes.buffer.byteLength ? hashes.buffer as ArrayBuffer : hashes.slice().buffer;
+  return { id: req.id, entries: rebuilt?.buf, lens: rebuilt?.lens, hashes: hashesBuf, plain: plainBuf, offs, plainLens, cpuMs: cpuMs() - started };
 }
 
 parentPort!.on('message', (req: PrepareRequest) => {
-  const res = prepare(req);
-  parentPort!.postMessage(res, [res.hashes, res.plain, res.offs.buffer as ArrayBuffer, res.plainLens.buffer as ArrayBuffer]);
+  let res: PrepareResult;
+  try {
+    res = prepare(req);
+  } catch (err) {
+    // A malformed packed batch: the main thread closes the session as for any malformed frame.
+    res = { id: req.id, error: err instanceof DecodeError ? err.message : `preparing failed: ${(err as Error).message}` };
+    parentPort!.postMessage(res);
+    return;
+  }
+  const transfer: ArrayBuffer[] = [res.hashes, res.plain, res.offs.buffer as ArrayBuffer, res.plainLens.buffer as ArrayBuffer];
+  if (res.entries) transfer.push(res.entries, res.lens!.buffer as ArrayBuffer);
+  parentPort!.postMessage(res, transfer);
 });

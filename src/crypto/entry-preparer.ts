@@ -1,28 +1,34 @@
-// Moves the per-entry crypto of a received batch (BLAKE2b hash, AEAD open) to a worker thread, so
-// that it runs beside the main thread's work on the previous batch (Yjs, SQLite, the network):
-// during a catch-up the main thread is the bottleneck and the second core was mostly idle
-// (DESIGN.md §5). One worker per process, started on first use and not keeping the process alive.
-// Anything that goes wrong here only costs speed: the caller gets no prepared work and computes
-// everything itself, as for small batches, which are not worth a round trip.
+// Moves the per-entry work of a received batch off the main thread: rebuilding packed entries,
+// hashing every entry and opening its ciphertext. It runs on a worker thread beside the main
+// thread's work on the previous batch (Yjs, SQLite, the network): during a catch-up the main thread
+// is the bottleneck and the second core was mostly idle (DESIGN.md §5). One worker per process,
+// started on first use, not keeping the process alive when idle.
+// Anything that goes wrong with the worker only costs speed: the work is then done inline (small
+// batches always are: they are not worth a round trip). A malformed packed batch is an error
+// either way (DecodeError), as for any malformed frame.
 import { Worker } from 'node:worker_threads';
+import { DecodeError } from '../core/bytes.ts';
 import { HASH_BYTES } from '../core/entry.ts';
-import type { PreparedBatch } from '../core/entry-crypto.ts';
-import { NOT_OPENED, NOT_TRIED, type PrepareRequest, type PrepareResult } from './entry-prepare-messages.ts';
+import type { PreparedBatch, ReadyBatch, ReceivedBatch } from '../core/entry-crypto.ts';
+import { unpackEntries } from '../core/entry-pack.ts';
+import { NOT_OPENED, NOT_TRIED, type PrepareDone, type PrepareRequest, type PrepareResult } from './entry-prepare-messages.ts';
+import { hashInto } from './sodium.ts';
 
 /** Batches smaller than this are cheaper to do inline than to send to the worker and back. */
 export const MIN_PREPARED_BATCH = 64;
 
+/** Answers by entry object: the very bytes objects handed to ingest. */
 class Prepared implements PreparedBatch {
   private readonly index = new Map<Uint8Array, number>();
   private readonly hashes: Uint8Array;
-  private readonly plains: Uint8Array;
-  private readonly res: PrepareResult;
+  private readonly plains: Uint8Array | undefined;
+  private readonly offs: Int32Array | undefined;
+  private readonly plainLens: Uint32Array | undefined;
 
-  constructor(batch: readonly Uint8Array[], res: PrepareResult) {
-    for (let i = 0; i < batch.length; i++) this.index.set(batch[i], i);
-    this.res = res;
-    this.hashes = new Uint8Array(res.hashes);
-    this.plains = new Uint8Array(res.plain);
+  constructor(entries: readonly Uint8Array[], hashes: Uint8Array, res?: PrepareDone) {
+    for (let i = 0; i < entries.length; i++) this.index.set(entries[i], i);
+    this.hashes = hashes;
+    if (res) { this.plains = new Uint8Array(res.plain); this.offs = res.offs; this.plainLens = res.plainLens; }
   }
 
   hash(bytes: Uint8Array): Uint8Array | undefined {
@@ -32,53 +38,78 @@ class Prepared implements PreparedBatch {
 
   plain(bytes: Uint8Array): Uint8Array | null | undefined {
     const i = this.index.get(bytes);
-    if (i === undefined) return undefined;
-    const at = this.res.offs[i];
+    if (i === undefined || !this.offs) return undefined;
+    const at = this.offs[i];
     if (at === NOT_TRIED) return undefined;
     if (at === NOT_OPENED) return null;
-    return this.plains.subarray(at, at + this.res.plainLens[i]);
+    return this.plains!.subarray(at, at + this.plainLens![i]);
   }
 }
 
+/** Rebuilds a packed batch on this thread (hashes come with it). Throws DecodeError. */
+export function unpackInline(packed: Uint8Array): ReadyBatch {
+  const u = unpackEntries(packed, hashInto);
+  return { entries: u.entries, prepared: new Prepared(u.entries, u.hashes) };
+}
+
+interface Job {
+  batch: ReceivedBatch;
+  resolve: (r: ReadyBatch) => void;
+  reject: (e: Error) => void;
+}
+
 export class EntryPreparer {
-  /** Batches and entries prepared on the worker (diagnostics, tests). */
-  readonly stats = { batches: 0, entries: 0 };
+  /** Batches and entries prepared on the worker, and its CPU time for them (diagnostics, tests). */
+  readonly stats = { batches: 0, entries: 0, workerCpuMs: 0 };
   private worker: Worker | undefined;
   private failed = false;
   private nextId = 1;
-  private readonly waiting = new Map<number, { batch: readonly Uint8Array[]; resolve: (p: PreparedBatch | undefined) => void }>();
+  private readonly waiting = new Map<number, Job>();
 
   /**
-   * Hashes and opens `batch` on the worker. Resolves to undefined (never rejects) for a small
-   * batch or when the worker is unavailable: the caller then does the work itself.
+   * Rebuilds (if packed), hashes and opens `batch` on the worker. Rejects only with a DecodeError
+   * for a malformed packed batch; a small batch, or no worker, gets the inline path.
    */
-  prepare(batch: readonly Uint8Array[], keys: ReadonlyMap<number, Uint8Array>): Promise<PreparedBatch | undefined> {
-    if (batch.length < MIN_PREPARED_BATCH) return Promise.resolve(undefined);
-    const worker = this.start();
-    if (!worker) return Promise.resolve(undefined);
-    let total = 0;
-    for (const b of batch) total += b.byteLength;
-    const buf = new ArrayBuffer(total);
-    const all = new Uint8Array(buf);
-    const lens = new Uint32Array(batch.length);
-    let at = 0;
-    for (let i = 0; i < batch.length; i++) { all.set(batch[i], at); at += batch[i].byteLength; lens[i] = batch[i].byteLength; }
+  prepare(batch: ReceivedBatch, keys: ReadonlyMap<number, Uint8Array>): Promise<ReadyBatch> {
+    const small = 'entries' in batch && batch.entries.length < MIN_PREPARED_BATCH;
+    const worker = small ? undefined : this.start();
+    if (!worker) {
+      try {
+        return Promise.resolve('entries' in batch ? { entries: batch.entries } : unpackInline(batch.packed));
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
+    let buf: ArrayBuffer;
+    let lens: Uint32Array;
+    if ('entries' in batch) {
+      let total = 0;
+      for (const b of batch.entries) total += b.byteLength;
+      buf = new ArrayBuffer(total);
+      const all = new Uint8Array(buf);
+      lens = new Uint32Array(batch.entries.length);
+      let at = 0;
+      for (let i = 0; i < batch.entries.length; i++) { all.set(batch.entries[i], at); at += batch.entries[i].byteLength; lens[i] = batch.entries[i].byteLength; }
+    } else {
+      buf = Uint8Array.from(batch.packed).buffer;
+      lens = new Uint32Array(0);
+    }
     const id = this.nextId++;
-    const req: PrepareRequest = { id, buf, lens, keys: [...keys].map(([epoch, key]) => [epoch, Uint8Array.from(key)]) };
-    return new Promise((resolve) => {
+    const req: PrepareRequest = { id, buf, packed: !('entries' in batch), lens, keys: [...keys].map(([epoch, key]) => [epoch, Uint8Array.from(key)]) };
+    return new Promise((resolve, reject) => {
       // Referenced only while it owes answers: an idle worker must not keep the process alive.
       if (this.waiting.size === 0) worker.ref();
-      this.waiting.set(id, { batch, resolve });
+      this.waiting.set(id, { batch, resolve, reject });
       worker.postMessage(req, [buf, lens.buffer as ArrayBuffer]);
     });
   }
 
-  /** Stops the worker; batches still waiting get no prepared work. */
+  /** Stops the worker; batches still waiting are done inline. */
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
     this.failed = true;
-    this.settleAll();
+    this.settleInline();
     if (w) await w.terminate();
   }
 
@@ -91,20 +122,39 @@ export class EntryPreparer {
       if (!job) return;
       this.waiting.delete(res.id);
       if (this.waiting.size === 0) w.unref();
+      if ('error' in res) { job.reject(new DecodeError(res.error)); return; }
+      const entries = 'entries' in job.batch ? job.batch.entries : split(res);
       this.stats.batches++;
-      this.stats.entries += job.batch.length;
-      job.resolve(new Prepared(job.batch, res));
+      this.stats.entries += entries.length;
+      this.stats.workerCpuMs += res.cpuMs;
+      job.resolve({ entries, prepared: new Prepared(entries, new Uint8Array(res.hashes), res) });
     });
     // A worker that cannot start or dies is not worth retrying: inline work is correct, only slower.
-    const fail = () => { this.failed = true; this.worker = undefined; this.settleAll(); };
+    const fail = () => { this.failed = true; this.worker = undefined; this.settleInline(); };
     w.on('error', fail);
     w.on('exit', fail);
     this.worker = w;
     return w;
   }
 
-  private settleAll(): void {
-    for (const job of this.waiting.values()) job.resolve(undefined);
+  private settleInline(): void {
+    for (const job of this.waiting.values()) {
+      try {
+        job.resolve('entries' in job.batch ? { entries: job.batch.entries } : unpackInline(job.batch.packed));
+      } catch (err) {
+        job.reject(err as Error);
+      }
+    }
     this.waiting.clear();
   }
+}
+
+/** The rebuilt entries of a packed batch, as Buffers (libsodium and SQLite take them as they are). */
+function split(res: PrepareDone): Uint8Array[] {
+  const all = Buffer.from(res.entries!);
+  const lens = res.lens!;
+  const out: Uint8Array[] = new Array(lens.length);
+  let at = 0;
+  for (let i = 0; i < lens.length; i++) { out[i] = all.subarray(at, at + lens[i]); at += lens[i]; }
+  return out;
 }

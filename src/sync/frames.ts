@@ -6,7 +6,9 @@ import type { Head } from '../core/version-vector.ts';
 
 export const SYNC_PROTOCOL = '/trellis/sync/1.0.0';
 export const JOIN_PROTOCOL = '/trellis/join/1.0.0';
-export const PROTOCOL_VERSION = 1;
+/** Version 2 adds ENTRIES_PACKED; a session runs at the lower of the two sides' versions. */
+export const PROTOCOL_VERSION = 2;
+export const MIN_PROTOCOL_VERSION = 1;
 /** Largest frame accepted; a bigger length prefix closes the stream. */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Batch limits: entries and bytes per ENTRIES frame. */
@@ -30,6 +32,8 @@ export const FrameType = {
   presence: 9,
   /** Evidence that an author forked its log: one entry (a hint: "I hold this at that seq") or two (a proof). */
   fork: 10,
+  /** Version 2: ENTRIES as runs of one author, without what the receiver recomputes (core/entry-pack.ts). */
+  entriesPacked: 11,
 } as const;
 
 /** Largest presence blob accepted. */
@@ -48,7 +52,9 @@ export type Frame =
   | { type: typeof FrameType.joinRequest; body: unknown }
   | { type: typeof FrameType.joinAccept; body: unknown }
   | { type: typeof FrameType.presence; blob: Uint8Array }
-  | { type: typeof FrameType.fork; entries: Uint8Array[] };
+  | { type: typeof FrameType.fork; entries: Uint8Array[] }
+  /** Checked when unpacked (core/entry-pack.ts), which may happen on the worker thread. */
+  | { type: typeof FrameType.entriesPacked; packed: Uint8Array };
 
 function str(w: Writer, s: string): void {
   const b = utf8.encode(s);
@@ -96,6 +102,7 @@ export function encodeFrame(f: Frame): Uint8Array {
       w.u8(f.entries.length);
       for (const e of f.entries) w.u32(e.byteLength).bytes(e);
       break;
+    case FrameType.entriesPacked: w.bytes(f.packed); break;
   }
   const out = w.finish();
   if (out.byteLength - 4 > MAX_FRAME_BYTES) throw new Error('frame too large');
@@ -175,6 +182,7 @@ export function decodeFrame(body: Uint8Array): Frame {
       f = { type, entries };
       break;
     }
+    case FrameType.entriesPacked: f = { type, packed: r.bytes_(r.remaining) }; break;
     default: throw new DecodeError(`unknown frame type ${type}`);
   }
   r.end();

@@ -1,6 +1,6 @@
 // What a sync session needs from the workspace it replicates. The workspace layer implements it;
 // sync knows nothing of keys, members or tools.
-import type { PreparedBatch } from '../core/entry-crypto.ts';
+import type { PreparedBatch, ReadyBatch, ReceivedBatch } from '../core/entry-crypto.ts';
 import type { VersionVector } from '../core/version-vector.ts';
 
 export interface Rejection {
@@ -25,10 +25,11 @@ export interface Replica {
   /** Validates and applies a batch received from `fromKey`. Throws DecodeError if an entry is malformed. */
   ingest(entries: Uint8Array[], fromKey: Uint8Array, prepared?: PreparedBatch): IngestReport;
   /**
-   * Optional: starts a batch's per-entry crypto off the main thread; the session passes the result
-   * to `ingest` and meanwhile reads the next frame. Never rejects (undefined: nothing prepared).
+   * Optional: starts a received batch's per-entry work (unpacking, hashes, decryption) off the main
+   * thread; the session passes the result to `ingest` and meanwhile reads the next frame. Rejects
+   * only with DecodeError (a malformed packed batch). Without it the session unpacks inline.
    */
-  prepare?(entries: Uint8Array[]): Promise<PreparedBatch | undefined>;
+  prepare?(batch: ReceivedBatch): Promise<ReadyBatch>;
   /** Called after new entries are stored (ours or received). Returns an unsubscribe function. */
   subscribe(onChange: () => void): () => void;
   /** Fork evidence (optional: replicas that track forks). */

@@ -6,7 +6,9 @@
 // We track what the remote holds (its vector plus what we sent and received), so we never echo.
 import { DecodeError, equalBytes, toHex } from '../core/bytes.ts';
 import type { ByteStream } from '../core/byte-stream.ts';
-import { BATCH_BYTES, BATCH_ENTRIES, FrameType, PROTOCOL_VERSION, type Frame, type PeerAddrs } from './frames.ts';
+import { packEntries } from '../core/entry-pack.ts';
+import { unpackInline } from '../crypto/entry-preparer.ts';
+import { BATCH_BYTES, BATCH_ENTRIES, FrameType, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type Frame, type PeerAddrs } from './frames.ts';
 import { FrameStream } from './frame-stream.ts';
 import type { Replica } from './replica.ts';
 import type { PreparedBatch } from '../core/entry-crypto.ts';
@@ -46,6 +48,8 @@ export class SyncSession {
   readonly closed: Promise<Error | undefined>;
   rejected = 0;
   received = 0;
+  /** Sync protocol version of this session: the lower of the two sides' (set by the handshake). */
+  version = MIN_PROTOCOL_VERSION;
 
   private readonly opts: SessionOptions;
   private remoteHas: Map<string, number> | undefined;
@@ -79,6 +83,8 @@ export class SyncSession {
       const f = first.value;
       if (f.type === FrameType.error) throw new SessionError(f.code, `the remote refused: ${f.message}`);
       if (f.type !== FrameType.hello) throw new DecodeError('expected HELLO');
+      if (f.version < MIN_PROTOCOL_VERSION) throw new SessionError('version', `remote speaks sync protocol version ${f.version}`);
+      this.version = Math.min(f.version, PROTOCOL_VERSION);
       return replica;
     });
   }
@@ -90,7 +96,7 @@ export class SyncSession {
       if (first.done) throw new SessionError('closed', 'the remote closed the stream');
       const f = first.value;
       if (f.type !== FrameType.hello) throw new DecodeError('expected HELLO');
-      if (f.version !== PROTOCOL_VERSION) {
+      if (f.version < MIN_PROTOCOL_VERSION) {
         await this.send({ type: FrameType.error, code: 'version', message: `unsupported protocol version ${f.version}` });
         throw new SessionError('version', `remote speaks sync protocol version ${f.version}`);
       }
@@ -99,7 +105,9 @@ export class SyncSession {
         await this.send({ type: FrameType.error, code: found.error, message: found.message });
         throw new SessionError(found.error, found.message);
       }
-      await this.send({ type: FrameType.hello, version: PROTOCOL_VERSION, workspace: found.id });
+      // We answer with the version the session runs at: the lower of the two.
+      this.version = Math.min(f.version, PROTOCOL_VERSION);
+      await this.send({ type: FrameType.hello, version: this.version, workspace: found.id });
       return found;
     });
   }
@@ -160,11 +168,12 @@ export class SyncSession {
       const next = await Promise.race([reading, failed]);
       if (next.done || this.ended) break;
       const f = next.value;
-      if (f.type === FrameType.entries && replica.prepare) {
-        const prepared = replica.prepare(f.entries);
+      if ((f.type === FrameType.entries || f.type === FrameType.entriesPacked) && replica.prepare) {
+        const job = replica.prepare(f.type === FrameType.entries ? { entries: f.entries } : { packed: f.packed });
+        job.catch(() => {}); // a malformed batch fails the session when its turn comes, not before
         queue = queue.then(async () => {
-          const p = await prepared;
-          if (!this.ended) this.ingest(f.entries, replica, p);
+          const ready = await job;
+          if (!this.ended) this.ingest(ready.entries, replica, ready.prepared);
         }).catch((err: unknown) => { fail(err); });
         waiting.push(queue);
         // Wait for the oldest only, so the next batches keep the worker busy meanwhile.
@@ -213,6 +222,11 @@ export class SyncSession {
         return;
       }
       case FrameType.entries: this.ingest(f.entries, replica); return;
+      case FrameType.entriesPacked: {
+        const ready = unpackInline(f.packed);
+        this.ingest(ready.entries, replica, ready.prepared);
+        return;
+      }
       case FrameType.synced: this.synced = true; this.resolveSynced(); return;
       case FrameType.peers: this.opts.onPeers?.(f.peers); return;
       case FrameType.presence: this.opts.onPresence?.(f.blob, this); return;
@@ -262,7 +276,9 @@ export class SyncSession {
       const entries = batch;
       batch = [];
       batchBytes = 0;
-      await this.send({ type: FrameType.entries, entries });
+      // Packed from version 2 on (about 40% fewer bytes for runs of one author); a single entry gains nothing.
+      if (this.version >= 2 && entries.length > 1) await this.send({ type: FrameType.entriesPacked, packed: packEntries(entries) });
+      else await this.send({ type: FrameType.entries, entries });
     };
     while (!this.ended) {
       let best: (typeof cursors)[number] | undefined;

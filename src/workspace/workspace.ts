@@ -10,8 +10,8 @@ import { decodeEntry, type Dep, type Entry, EntryKind, ZERO_HASH } from '../core
 import { MembershipResolver, parseControl, roleOf, type ControlPayload, type MembershipState, type Role } from '../core/membership.ts';
 import type { VersionVector } from '../core/version-vector.ts';
 import { entryCrypto, entryHash, openEntry, sealEntry } from '../crypto/entry-seal.ts';
-import type { PreparedBatch } from '../core/entry-crypto.ts';
-import type { EntryPreparer } from '../crypto/entry-preparer.ts';
+import type { PreparedBatch, ReadyBatch, ReceivedBatch } from '../core/entry-crypto.ts';
+import { type EntryPreparer, unpackInline } from '../crypto/entry-preparer.ts';
 import { openLocal } from '../crypto/local-seal.ts';
 import { fromHex } from '../core/bytes.ts';
 import { openSealed, type KeyPair } from '../crypto/sodium.ts';
@@ -283,9 +283,14 @@ export class Workspace implements Replica {
 
   // ---- receiving ----
 
-  /** Starts the batch's per-entry crypto on the worker thread; pass the result to `ingest`. */
-  prepare(batch: Uint8Array[]): Promise<PreparedBatch | undefined> {
-    return this.ctx.preparer ? this.ctx.preparer.prepare(batch, this.keys) : Promise.resolve(undefined);
+  /** Starts a received batch's per-entry work on the worker thread; pass the result to `ingest`. */
+  prepare(batch: ReceivedBatch): Promise<ReadyBatch> {
+    if (this.ctx.preparer) return this.ctx.preparer.prepare(batch, this.keys);
+    try {
+      return Promise.resolve('entries' in batch ? { entries: batch.entries } : unpackInline(batch.packed));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   ingest(batch: Uint8Array[], _fromKey: Uint8Array, prepared?: PreparedBatch): IngestReport {

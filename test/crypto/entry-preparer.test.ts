@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeEntry, EntryKind, ZERO_HASH } from '../../src/core/entry.ts';
-import { EntryPreparer, MIN_PREPARED_BATCH } from '../../src/crypto/entry-preparer.ts';
+import { packEntries } from '../../src/core/entry-pack.ts';
+import { EntryPreparer, MIN_PREPARED_BATCH, unpackInline } from '../../src/crypto/entry-preparer.ts';
 import { entryHash, openEntry, sealEntry } from '../../src/crypto/entry-seal.ts';
 import { randomBytes, signingKeyPair } from '../../src/crypto/sodium.ts';
 
@@ -34,7 +35,7 @@ test('prepared hashes and plaintexts equal the inline ones; public entries and u
   try {
     const batch = entries(100);
     const wrong = new Map([[0, key0], [1, randomBytes(32)]]); // epoch 1 with a key that does not open it
-    const prepared = await p.prepare(batch, wrong);
+    const prepared = (await p.prepare({ entries: batch }, wrong)).prepared;
     assert.ok(prepared);
     for (const bytes of batch) {
       const e = decodeEntry(bytes);
@@ -52,16 +53,41 @@ test('prepared hashes and plaintexts equal the inline ones; public entries and u
   }
 });
 
-test('small batches and malformed entries are not prepared; after close nothing is', async () => {
+test('small batches and malformed entries are not prepared; after close nothing is (the caller does it inline)', async () => {
   const p = new EntryPreparer();
-  assert.equal(await p.prepare(entries(MIN_PREPARED_BATCH - 1), new Map([[0, key0]])), undefined);
+  assert.equal((await p.prepare({ entries: entries(MIN_PREPARED_BATCH - 1) }, new Map([[0, key0]]))).prepared, undefined);
   const batch = entries(MIN_PREPARED_BATCH);
   batch[3] = new Uint8Array([1, 2, 3]);
-  const prepared = await p.prepare(batch, new Map([[0, key0]]));
+  const prepared = (await p.prepare({ entries: batch }, new Map([[0, key0]]))).prepared;
   assert.ok(prepared);
   assert.equal(prepared.plain(batch[3]), undefined);
   assert.deepEqual(Buffer.from(prepared.hash(batch[3])!), Buffer.from(entryHash(batch[3])));
   assert.deepEqual(Buffer.from(prepared.plain(batch[4])!), Buffer.from(openEntry(decodeEntry(batch[4]), key0)!));
   await p.close();
-  assert.equal(await p.prepare(entries(MIN_PREPARED_BATCH), new Map([[0, key0]])), undefined);
+  assert.equal((await p.prepare({ entries: entries(MIN_PREPARED_BATCH) }, new Map([[0, key0]]))).prepared, undefined);
+});
+
+test('a packed batch is rebuilt on the worker into the very entries packed, with their hashes and plaintexts', async () => {
+  const p = new EntryPreparer();
+  try {
+    const batch = entries(300);
+    const keys = new Map([[0, key0], [1, key1]]);
+    const ready = await p.prepare({ packed: packEntries(batch) }, keys);
+    assert.equal(ready.entries.length, batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      assert.deepEqual(Buffer.from(ready.entries[i]), Buffer.from(batch[i]));
+      assert.deepEqual(Buffer.from(ready.prepared!.hash(ready.entries[i])!), Buffer.from(entryHash(batch[i])));
+      const e = decodeEntry(batch[i]);
+      const plain = ready.prepared!.plain(ready.entries[i]);
+      if (e.kind === EntryKind.control || e.epoch === 2) assert.equal(plain, undefined);
+      else assert.deepEqual(Buffer.from(plain!), Buffer.from(openEntry(e, e.epoch === 1 ? key1 : key0)!));
+    }
+    // Malformed: the same DecodeError as inline, and the worker goes on serving.
+    const bad = packEntries(batch).slice(0, 5000);
+    await assert.rejects(p.prepare({ packed: bad }, keys), (err: Error) => err.name === 'DecodeError');
+    assert.throws(() => unpackInline(bad), (err: Error) => err.name === 'DecodeError');
+    assert.equal((await p.prepare({ packed: packEntries(batch) }, keys)).entries.length, 300);
+  } finally {
+    await p.close();
+  }
 });
