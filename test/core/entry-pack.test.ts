@@ -83,3 +83,21 @@ test('malformed packed bodies are DecodeErrors', () => {
   f[flagsAt] = 0x80;
   bad(f, /flags/);
 });
+
+test('20,000 mutated packed bodies: each unpacks or is a DecodeError, nothing else', () => {
+  const packed = packEntries([...log(alice, 40), ...log(bob, 3)]);
+  let seed = 12345;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  let decodeErrors = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const m = packed.slice(0, rnd(8) === 0 ? rnd(packed.byteLength) : packed.byteLength);
+    for (let k = 0, n = 1 + rnd(4); k < n && m.byteLength > 0; k++) m[rnd(m.byteLength)] = rnd(256);
+    try {
+      unpackEntries(m, hashInto);
+    } catch (err) {
+      assert.equal((err as Error).name, 'DecodeError', (err as Error).stack);
+      decodeErrors++;
+    }
+  }
+  assert.ok(decodeErrors > 1000, `only ${decodeErrors} mutations were refused`);
+});
