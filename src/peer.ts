@@ -178,7 +178,7 @@ export class Peer implements DocAccess {
       net: peer.net, selfHex: peer.keyHex, log, workspaces: () => peer.workspaces.values(),
       resync: (wsHex, relay) => { const ws = peer.workspaces.get(wsHex); if (ws) peer.ensureSession(ws, relay); },
     });
-    // Join requests relays pass on to us as inviter; our own joins left pending at relays.
+    // Join requests relays pass on to us as a manager (inviter or not); our own joins left pending at relays.
     await peer.net.handle(RELAY_JOIN_PROTOCOL, (stream, remote) => answerDeliveries(stream, remote, {
       selfHex: peer.keyHex, store: peer.store, findWorkspace: (id) => peer.workspaces.get(id), isRelayOf: RelayLinks.isRelayOf, log,
     }));
@@ -526,7 +526,7 @@ export class Peer implements DocAccess {
 
   /**
    * Joins directly with the inviter if it can be reached; otherwise queues the request at a
-   * relay named in the code (src/relay/), and with `wait` waits until the inviter (when it comes
+   * relay named in the code (src/relay/), and with `wait` waits until a manager (when one comes
    * online) accepted it and the history synced from the relay. Without `wait` it answers
    * `pending: true` at once; the join completes in the background, also after a restart.
    */

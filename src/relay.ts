@@ -114,7 +114,7 @@ export class Relay {
       throw err;
     }
     await relay.net.handle(SYNC_PROTOCOL, (stream, remote) => { relay.service.accept(stream, remote.publicKey); });
-    // Joins queued for offline inviters: kept in relay.db, passed on when the inviter connects.
+    // Joins queued for offline inviters: kept in relay.db, passed on when a manager (or the inviter) connects.
     relay.joins = new JoinQueue({ db, service: relay.service, net: relay.net, log });
     await relay.net.handle(RELAY_JOIN_PROTOCOL, (stream, remote) => relay.joins.handle(stream, remote));
     relay.net.onPeerConnected((p) => { void relay.joins.deliverTo(p); });

@@ -33,6 +33,9 @@ export type ControlPayload =
   | { type: 'relay'; key: string; addrs: string[] }
   | { type: 'unrelay'; key: string };
 
+/** The `invite` of an `add` a manager wrote without an invitation. */
+export const NO_INVITE = '00'.repeat(32);
+
 /** Which roles may write each content kind. Control entries are for managers (and self-service). */
 export type PermissionTable = { chat: Role[]; doc: Role[] };
 export const DEFAULT_PERMISSIONS: PermissionTable = { chat: ['manager', 'participant', 'guest'], doc: ['manager', 'participant'] };
@@ -73,6 +76,8 @@ export interface MembershipState {
   permissions: PermissionTable;
   /** Relays attached by valid `relay` entries and not detached since (relay key hex → record). */
   relays: Map<string, RelayRecord>;
+  /** Invitations used by valid `add` entries: invite id (hex) → the key it admitted. */
+  invites: Map<string, string>;
 }
 
 export interface ControlRecord {
@@ -152,7 +157,7 @@ export function parseControl(json: unknown): ControlPayload | string {
 }
 
 export function emptyState(): MembershipState {
-  return { members: new Map(), removed: new Set(), epochs: new Map(), currentEpoch: 0, permissions: DEFAULT_PERMISSIONS, relays: new Map() };
+  return { members: new Map(), removed: new Set(), epochs: new Map(), currentEpoch: 0, permissions: DEFAULT_PERMISSIONS, relays: new Map(), invites: new Map() };
 }
 
 function cloneState(s: MembershipState): MembershipState {
@@ -165,6 +170,7 @@ function cloneState(s: MembershipState): MembershipState {
     currentEpoch: s.currentEpoch,
     permissions: s.permissions,
     relays: new Map([...s.relays].map(([k, r]) => [k, { ...r, addrs: [...r.addrs] }])),
+    invites: new Map(s.invites),
   };
 }
 
@@ -249,6 +255,7 @@ function applyControl(s: MembershipState, r: ControlRecord): void {
     case 'add':
       s.members.set(p.key, { keyHex: p.key, agreementKey: p.agreementKey, role: p.role, nameBox: p.nameBox });
       s.removed.delete(p.key);
+      if (p.invite !== NO_INVITE) s.invites.set(p.invite, p.key);
       for (const e of Object.keys(p.keys)) s.epochs.get(Number(e))?.recipients.add(p.key);
       return;
     case 'device':
@@ -283,6 +290,19 @@ function applyControl(s: MembershipState, r: ControlRecord): void {
 function rotate(s: MembershipState, epoch: number, keys: EpochKeys): void {
   s.epochs.set(epoch, { epoch, recipients: new Set(Object.keys(keys)) });
   s.currentEpoch = epoch;
+}
+
+/**
+ * An invitation admits one member (rule 2c): an `add` citing an invitation that a valid `add`
+ * earlier in T cited is void, whether it saw that one or not. So when two managers complete one
+ * invitation concurrently (a join queued at a relay, src/relay/), every replica keeps the first
+ * in T. `running` holds every valid entry earlier in T, a superset of the entry's causal past.
+ */
+function inviteUsed(running: MembershipState, r: ControlRecord): string | undefined {
+  const p = r.payload;
+  if (p.type !== 'add' || p.invite === NO_INVITE) return undefined;
+  const by = running.invites.get(p.invite);
+  return by === undefined ? undefined : `this invitation has already been used (by ${by.slice(0, 8)})`;
 }
 
 /** True when control record `v` is in the causal past of the entry (author, seq, vv). */
@@ -358,7 +378,7 @@ export class MembershipResolver {
         if (!(a === r.author ? s <= r.seq : (r.vv.get(a) ?? 0) >= s)) { covered = false; break; }
       }
       const state = covered ? running : this.stateFor(valid, r.author, r.seq, r.vv, valid);
-      const why = refuseControl(state, r, this.workspaceHex, this.idFor);
+      const why = refuseControl(state, r, this.workspaceHex, this.idFor) ?? inviteUsed(running, r);
       verdicts.set(r.id, why);
       if (why) continue;
       valid.push(r);

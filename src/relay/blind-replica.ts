@@ -10,15 +10,23 @@
 // Entries whose author is a member but that have no effect for another reason (a guest writing a
 // document, a control action its role does not permit) are stored, as every member stores them:
 // refusing them would leave a gap in that author's log at the relay and block its later entries.
-import { equalBytes, toHex } from '../core/bytes.ts';
+//
+// Forks (core/fork-proof.ts): an author that signed two entries that cannot share one log has
+// equivocated. The relay builds the proof when a conflicting entry arrives (or takes one from a
+// FORK frame), keeps it in its store, voids the author's control entries from the fork on (as
+// members do, so its membership gate agrees with theirs), refuses the author's entries from
+// there on (nobody would be sent them: sessions stop a forked log before its fork), and hands the
+// proof to every session of the workspace, so members who are never online together still learn it.
+import { DecodeError, equalBytes, toHex } from '../core/bytes.ts';
 import { CausalIndex } from '../core/causal.ts';
 import { authenticateBatch, controlOf, depsOf, Introductions, refuseOnArrival, type ArrivalRefusal } from '../core/arrival.ts';
 import { decodeEntry, type Entry, EntryKind } from '../core/entry.ts';
+import { checkForkProof, type ForkProof } from '../core/fork-proof.ts';
 import { MembershipResolver, roleOf, type ControlPayload, type MembershipState } from '../core/membership.ts';
 import type { VersionVector } from '../core/version-vector.ts';
 import { entryCrypto, entryHash } from '../crypto/entry-seal.ts';
 import type { EntryRow, Store } from '../store/store.ts';
-import type { IngestReport, Replica } from '../sync/replica.ts';
+import type { ForkTracking, IngestReport, Replica } from '../sync/replica.ts';
 import { workspaceIdFor } from '../workspace/workspace-id.ts';
 
 /**
@@ -33,7 +41,9 @@ export type BlindReplicaEvent =
   /** Control entries were stored: members, roles or relays may have changed. */
   | { type: 'control' }
   /** A batch from `from` went beyond the quota; the entries that fitted were stored. */
-  | { type: 'quota'; from: string; message: string };
+  | { type: 'quota'; from: string; message: string }
+  /** A new fork proof (two entries): pass it on to every session. */
+  | { type: 'fork'; proof: Uint8Array[] };
 
 export interface BlindReplicaOptions {
   id: Uint8Array;
@@ -68,6 +78,8 @@ export class BlindReplica implements Replica {
   private dropped = false;
   /** Relay keys named by a stored `relay` or `unrelay` entry (valid or not). */
   private readonly relayKeysNamed = new Set<string>();
+  /** Author (hex) → the proof that it forked its log, with the earliest fork point known. */
+  private readonly forkProofs = new Map<string, ForkProof>();
 
   constructor(opts: BlindReplicaOptions) {
     this.id = opts.id;
@@ -108,7 +120,12 @@ export class BlindReplica implements Replica {
 
   /** Rebuilds the indexes from the store (entries were checked when they were stored). */
   load(): void {
+    for (const f of this.store.forks(this.id)) {
+      const p = checkForkProof(decodeEntry(f.a), decodeEntry(f.b), entryCrypto);
+      if (typeof p !== 'string') this.forkProofs.set(toHex(p.a.author), p);
+    }
     for (const bytes of this.store.allEntries(this.id)) this.index(decodeEntry(bytes), entryHash(bytes), true);
+    for (const [hex, p] of this.forkProofs) this.resolver.voidFrom(hex, p.seq);
   }
 
   /**
@@ -133,6 +150,7 @@ export class BlindReplica implements Replica {
     }
     store.addWorkspace(this.id);
     store.appendEntries(this.id, rows);
+    for (const p of this.forkProofs.values()) store.putFork(this.id, p.a.author, p.seq, p.a.bytes, p.b.bytes);
   }
 
   private hashOf(e: Entry, bytes: Uint8Array): Uint8Array {
@@ -191,6 +209,8 @@ export class BlindReplica implements Replica {
       }
       report.accepted = rows.length;
     }
+    // After storing: the entry a conflicting one contradicts may have come earlier in this batch.
+    for (const theirs of auth.conflicts) this.evidence(theirs);
     if (controls > 0) this.emit({ type: 'control' });
     if (rows.length > 0 || this.dropped) {
       this.emit({ type: 'entries', count: rows.length });
@@ -202,6 +222,8 @@ export class BlindReplica implements Replica {
 
   /** Why this relay does not store an authenticated entry, or undefined. */
   private refuseHere(e: Entry, hex: string, control: ControlPayload | string | undefined): string | undefined {
+    const forked = this.forkProofs.get(hex)?.seq;
+    if (forked !== undefined && e.seq >= forked) return `its author forked its log at seq ${forked}`;
     const arrival = refuseOnArrival(e, hex, { workspaceHex: this.idHex, heads: this.heads, causal: this.causal, introductions: this.introductions, idFor: workspaceIdFor });
     if (arrival) return arrival;
     if (!(typeof control === 'object' && control.type === 'create')) {
@@ -235,4 +257,59 @@ export class BlindReplica implements Replica {
     if (c.type === 'relay' || c.type === 'unrelay') this.relayKeysNamed.add(c.key);
     this.resolver.add({ id: `${hex}:${e.seq}`, author: hex, seq: e.seq, clock: e.clock, payload: c, vv });
   }
+
+  // ---- forks ----
+
+  /** Our stored entry of `author` at `seq`. */
+  private storedEntry(author: Uint8Array, seq: number): Uint8Array | undefined {
+    if (seq < 1) return undefined;
+    const row = this.store.readAfter(this.id, author, seq - 1, 1)[0];
+    return row && row.seq === seq ? row.bytes : undefined;
+  }
+
+  /** An authenticated entry that contradicts what we hold of its author: a proof, if it makes one. */
+  private evidence(theirs: Entry): boolean {
+    for (const seq of [theirs.seq, theirs.seq - 1]) {
+      const ours = this.storedEntry(theirs.author, seq);
+      if (!ours) continue;
+      const p = checkForkProof(decodeEntry(ours), theirs, entryCrypto);
+      if (typeof p !== 'string') return this.recordFork(p);
+    }
+    return false;
+  }
+
+  /**
+   * Keeps a proof (durably) and voids the author's log from its fork point. Proofs are kept only
+   * for authors whose entries we hold: anyone can sign two entries with a fresh key, and a proof
+   * about an author nobody here stored protects nobody.
+   */
+  private recordFork(p: ForkProof): boolean {
+    const hex = toHex(p.a.author);
+    if (!this.heads.has(hex)) return false;
+    const old = this.forkProofs.get(hex);
+    if (old && old.seq <= p.seq) return false;
+    this.forkProofs.set(hex, p);
+    this.store.putFork(this.id, p.a.author, p.seq, p.a.bytes, p.b.bytes);
+    this.log(`relay: workspace ${this.idHex.slice(0, 8)}: author ${hex.slice(0, 8)} forked its log at seq ${p.seq}; its entries from there on are void`);
+    this.resolver.voidFrom(hex, p.seq);
+    this.emit({ type: 'control' });
+    this.emit({ type: 'fork', proof: [p.a.bytes, p.b.bytes] });
+    return true;
+  }
+
+  readonly forks: ForkTracking = {
+    forkedAt: (hex: string): number | undefined => this.forkProofs.get(hex)?.seq,
+    proofs: (): Uint8Array[][] => [...this.forkProofs.values()].map((p) => [p.a.bytes, p.b.bytes]),
+    entryAt: (author: Uint8Array, seq: number) => this.storedEntry(author, seq),
+    hashAt: (author: Uint8Array, seq: number) => this.store.hashAt(this.id, author, seq),
+    report: (entries: Uint8Array[]): boolean => {
+      const decoded = entries.map((b) => decodeEntry(b));
+      if (decoded.some((e) => !equalBytes(e.workspace, this.id))) throw new DecodeError('fork evidence for another workspace');
+      if (decoded.length === 2) {
+        const p = checkForkProof(decoded[0], decoded[1], entryCrypto);
+        return typeof p === 'string' ? false : this.recordFork(p);
+      }
+      return this.evidence(decoded[0]);
+    },
+  };
 }

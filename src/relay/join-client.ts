@@ -1,5 +1,6 @@
 // The members' side of queued joins (queued-join.ts): a joiner asks a relay to queue its request
-// (and asks again to learn where it stands); an inviter answers the requests a relay passes on.
+// (and asks again to learn where it stands); a manager (the inviter, or any other while the
+// inviter is offline) answers the requests a relay passes on.
 import { fromHex, toHex } from '../core/bytes.ts';
 import type { ByteStream } from '../core/byte-stream.ts';
 import { TrellisError } from '../core/errors.ts';
@@ -7,9 +8,9 @@ import type { NetNode, NetPeerInfo } from '../net/libp2p-node.ts';
 import type { Store } from '../store/store.ts';
 import { FrameStream } from '../sync/frame-stream.ts';
 import { FrameType } from '../sync/frames.ts';
-import { admitJoiner } from '../workspace/join.ts';
+import { admitJoiner, admitWithGrant } from '../workspace/join.ts';
 import type { Workspace } from '../workspace/workspace.ts';
-import { MAX_DELIVERY, parseQueueAnswer, parseQueuedRequest, RELAY_JOIN_PROTOCOL, type DeliveryResult, type QueueAnswer, type QueuedJoinRequest } from './queued-join.ts';
+import { MAX_DELIVERY, parseQueueAnswer, parseQueuedRequest, RELAY_JOIN_PROTOCOL, type CheckedRequest, type DeliveryResult, type QueueAnswer, type QueuedJoinRequest } from './queued-join.ts';
 import { parseRelayAddress } from './relay-address.ts';
 
 const ANSWER_TIMEOUT_MS = 15_000;
@@ -29,7 +30,8 @@ export async function askRelay(net: Pick<NetNode, 'openStream'>, addr: string, r
     const first = await fs.frames().next();
     if (first.done) throw new TrellisError('unavailable', 'the relay closed the connection without answering');
     const f = first.value;
-    if (f.type === FrameType.error) throw new TrellisError(f.code === 'forbidden' ? 'forbidden' : f.code === 'not-found' ? 'not-found' : 'unavailable', `the relay refused: ${f.message}`);
+    // A request the relay finds invalid stays invalid: a refusal, like `forbidden`. Other codes (its limits) are for now.
+    if (f.type === FrameType.error) throw new TrellisError(f.code === 'forbidden' || f.code === 'invalid' ? 'forbidden' : f.code === 'not-found' ? 'not-found' : 'unavailable', `the relay refused: ${f.message}`);
     if (f.type !== FrameType.joinAccept) throw new TrellisError('unavailable', 'the relay answered with an unexpected message');
     return { ...parseQueueAnswer(f.body), relay: remote };
   } finally {
@@ -47,7 +49,7 @@ export interface InviterContext {
   log: (line: string) => void;
 }
 
-/** Inviter side: admits (or refuses) the requests a relay passes on, and answers with the results. */
+/** Manager side: admits (or refuses) the requests a relay passes on, and answers with the results. */
 export function answerDeliveries(stream: ByteStream, remote: NetPeerInfo, ctx: InviterContext): void {
   const fs = new FrameStream(stream);
   const relayHex = toHex(remote.publicKey);
@@ -72,24 +74,27 @@ export function answerDeliveries(stream: ByteStream, remote: NetPeerInfo, ctx: I
 }
 
 function admitOne(raw: unknown, relayHex: string, ctx: InviterContext): DeliveryResult {
-  let req: QueuedJoinRequest;
+  let checked: CheckedRequest;
   try {
-    req = parseQueuedRequest(raw);
+    checked = parseQueuedRequest(raw);
   } catch (err) {
     // Unreadable: we cannot even say whose it is; the relay drops it with its other failures.
     const o = raw as { joiner?: unknown; invite?: unknown } | null;
     const hex = (v: unknown) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? v : '0'.repeat(64);
     return { joiner: hex(o?.joiner), invite: hex(o?.invite), ok: false, code: 'invalid', reason: (err as Error).message };
   }
+  const req = checked.request;
   const ids = { joiner: req.joiner, invite: req.invite };
   try {
-    if (req.inviter !== ctx.selfHex) throw new TrellisError('not-found', 'this request is for another inviter');
     const ws = ctx.findWorkspace(req.workspace);
     if (!ws) throw new TrellisError('not-found', 'this peer does not hold that workspace');
     if (!ctx.isRelayOf(ws, relayHex)) throw new TrellisError('forbidden', 'requests for this workspace come only through its attached relays');
     const already = ws.isMember(req.joiner);
-    admitJoiner(req, fromHex(req.joiner), ctx.store, ctx.findWorkspace, true);
-    if (!already) ctx.log(`join: added member ${req.joiner.slice(0, 8)} to workspace ${req.workspace.slice(0, 8)} (request queued at relay ${relayHex.slice(0, 8)})`);
+    // Our own invitation: our record of it (secret, used or not) decides. Another manager's: its
+    // signed ticket and the workspace's shared record of used invitations.
+    if (req.inviter === ctx.selfHex) admitJoiner(req, fromHex(req.joiner), ctx.store, ctx.findWorkspace, true);
+    else admitWithGrant(req, checked.grant, ctx.findWorkspace);
+    if (!already) ctx.log(`join: added member ${req.joiner.slice(0, 8)} to workspace ${req.workspace.slice(0, 8)} (request queued at relay ${relayHex.slice(0, 8)}, invited by ${req.inviter.slice(0, 8)})`);
     return { ...ids, ok: true };
   } catch (err) {
     const e = err instanceof TrellisError ? err : new TrellisError('invalid', (err as Error).message);

@@ -1,9 +1,12 @@
 // Joins queued at a relay (protocol /trellis/relay-join/1.0.0), for when the inviter is offline.
-// The joiner signs its request (the direct join request plus who asks whom) so that the inviter,
-// which gets it from the relay and not from the joiner, knows the joiner's key wrote it (the name
-// is not covered by the invitation proof). The relay keeps it until the inviter connects, passes
-// it on, and the inviter writes the `add` entry as for a direct join; the joiner then syncs the
-// workspace from the relay. The invitation secret never travels.
+// The joiner signs its request (the direct join request plus who asks whom) so that whoever gets
+// it from the relay, not from the joiner, knows the joiner's key wrote it (the name is not covered
+// by the invitation proof). The request carries the invitation's ticket (the grant its inviter
+// signed, src/workspace/invite-code.ts) and a signature with the invite key that proves the
+// joiner holds the secret: the relay checks both before it keeps anything (so only holders of a
+// real invitation can take its slots), and any manager can complete the join, not only the
+// inviter. The relay keeps it until a manager connects, passes it on, and that manager writes the
+// `add` entry; the joiner then syncs the workspace from the relay. The secret never travels.
 //
 // Frames (src/sync/frames.ts; JSON bodies, each field checked here):
 //   joiner → relay   JOIN_REQUEST {op:"queue", request}      relay → joiner   JOIN_ACCEPT {state, reason?}
@@ -12,7 +15,7 @@
 import { fromHex, toHex, utf8 } from '../core/bytes.ts';
 import { TrellisError } from '../core/errors.ts';
 import { sign, verify, type KeyPair } from '../crypto/sodium.ts';
-import type { Invite } from '../workspace/invite-code.ts';
+import { parseTicket, TICKET_BYTES, signInviteUse, verifyInviteUse, type DecodedInvite, type InviteGrant } from '../workspace/invite-code.ts';
 import { parseRequest, type JoinRequest } from '../workspace/join.ts';
 
 export const RELAY_JOIN_PROTOCOL = '/trellis/relay-join/1.0.0';
@@ -24,7 +27,18 @@ export interface QueuedJoinRequest extends JoinRequest {
   inviter: string;
   /** The invitation's expiry (ms): the relay forgets the request then. */
   expires: number;
+  /** The invitation's ticket (hex): the grant its inviter signed. */
+  ticket: string;
+  /** Signature with the invite key over the workspace and the joiner's keys (hex). */
+  use: string;
+  /** The joiner's signature over all of the above (hex). */
   signature: string;
+}
+
+/** A queued request whose signatures all checked out, with what its ticket grants. */
+export interface CheckedRequest {
+  request: QueuedJoinRequest;
+  grant: InviteGrant;
 }
 
 export type QueueState = 'queued' | 'accepted' | 'refused';
@@ -37,24 +51,37 @@ export type DeliveryResult =
 const hexOk = (v: unknown, bytes: number): v is string => typeof v === 'string' && v.length === bytes * 2 && /^[0-9a-f]+$/.test(v);
 
 function signedBytes(r: Omit<QueuedJoinRequest, 'signature'>): Uint8Array {
-  return utf8.encode('trellis queued join v1\n' + JSON.stringify([r.workspace, r.invite, r.proof, r.name, r.agreementKey, r.joiner, r.inviter, r.expires]));
+  return utf8.encode('trellis queued join v2\n' + JSON.stringify([r.workspace, r.invite, r.proof, r.name, r.agreementKey, r.joiner, r.inviter, r.expires, r.ticket, r.use]));
 }
 
-export function signQueuedRequest(req: JoinRequest, inv: Invite, signing: KeyPair): QueuedJoinRequest {
-  const body = { ...req, joiner: toHex(signing.publicKey), inviter: toHex(inv.inviter), expires: inv.expires };
+export function signQueuedRequest(req: JoinRequest, inv: DecodedInvite, signing: KeyPair): QueuedJoinRequest {
+  const use = signInviteUse(inv.secret, inv.workspace, signing.publicKey, fromHex(req.agreementKey));
+  const body = { ...req, joiner: toHex(signing.publicKey), inviter: toHex(inv.inviter), expires: inv.expires, ticket: toHex(inv.ticket), use: toHex(use) };
   return { ...body, signature: toHex(sign(signedBytes(body), signing.secretKey)) };
 }
 
-/** Validates every field and the joiner's signature; TrellisError('invalid') otherwise. */
-export function parseQueuedRequest(body: unknown): QueuedJoinRequest {
+/**
+ * Validates every field, the joiner's signature, the ticket (signed by its inviter, and saying
+ * what the request says: workspace, inviter, invitation id, expiry) and the joiner's proof that it
+ * holds the invitation's secret. TrellisError('invalid') otherwise. Whether the inviter may still
+ * invite, and whether the invitation was used, is for the caller to check against its replica.
+ */
+export function parseQueuedRequest(body: unknown): CheckedRequest {
   const o = body as Record<string, unknown> | null;
   if (typeof o !== 'object' || o === null) throw new TrellisError('invalid', 'malformed queued join request');
   const base = parseRequest(o);
-  if (!hexOk(o.joiner, 32) || !hexOk(o.inviter, 32) || !hexOk(o.signature, 64)
+  if (!hexOk(o.joiner, 32) || !hexOk(o.inviter, 32) || !hexOk(o.signature, 64) || !hexOk(o.ticket, TICKET_BYTES) || !hexOk(o.use, 64)
     || !Number.isSafeInteger(o.expires) || (o.expires as number) < 0) throw new TrellisError('invalid', 'malformed queued join request');
-  const r = { ...base, joiner: o.joiner, inviter: o.inviter, expires: o.expires as number };
+  const r = { ...base, joiner: o.joiner, inviter: o.inviter, expires: o.expires as number, ticket: o.ticket, use: o.use };
   if (!verify(fromHex(o.signature), signedBytes(r), fromHex(r.joiner))) throw new TrellisError('invalid', 'the queued join request is not signed by its joiner');
-  return { ...r, signature: o.signature };
+  const grant = parseTicket(fromHex(r.ticket));
+  if (toHex(grant.workspace) !== r.workspace || toHex(grant.inviter) !== r.inviter || toHex(grant.inviteKey) !== r.invite || grant.expires !== r.expires) {
+    throw new TrellisError('invalid', 'the queued join request does not match its invitation ticket');
+  }
+  if (!verifyInviteUse(fromHex(r.use), grant, fromHex(r.joiner), fromHex(r.agreementKey))) {
+    throw new TrellisError('invalid', 'the joiner did not prove that it holds the invitation');
+  }
+  return { request: { ...r, signature: o.signature }, grant };
 }
 
 export function parseQueueAnswer(body: unknown): QueueAnswer {

@@ -56,9 +56,11 @@ export class RelayDb {
                   ON CONFLICT (workspace, joiner, invite) DO UPDATE SET request = excluded.request, expires = excluded.expires
                   WHERE joins.state = 'queued'`),
       getJoin: p('SELECT * FROM joins WHERE workspace = ? AND joiner = ? AND invite = ?'),
-      joinsFor: p("SELECT * FROM joins WHERE workspace = ? AND inviter = ? AND state = 'queued' AND expires > ? ORDER BY created LIMIT ?"),
-      // Refused requests do not count: a pest's requests stop blocking others once the inviter refused them.
+      queuedJoins: p("SELECT * FROM joins WHERE workspace = ? AND state = 'queued' AND expires > ? ORDER BY created LIMIT ?"),
+      // Refused requests do not count: a pest's requests stop blocking others once refused.
       countJoins: p("SELECT COUNT(*) AS n FROM joins WHERE workspace = ? AND state = 'queued'"),
+      countInviteJoins: p("SELECT COUNT(*) AS n FROM joins WHERE workspace = ? AND invite = ? AND state = 'queued'"),
+      countJoinerJoins: p("SELECT COUNT(*) AS n FROM joins WHERE joiner = ? AND state = 'queued'"),
       refuseJoin: p("UPDATE joins SET state = 'refused', reason = ? WHERE workspace = ? AND joiner = ? AND invite = ?"),
       deleteJoin: p('DELETE FROM joins WHERE workspace = ? AND joiner = ? AND invite = ?'),
       expire: p('DELETE FROM joins WHERE expires <= ?'),
@@ -81,13 +83,23 @@ export class RelayDb {
     return r ? rowToJoin(r) : undefined;
   }
 
-  /** Queued, unexpired requests addressed to `inviter`, oldest first. */
-  joinsFor(workspace: string, inviter: string, limit: number): QueuedJoin[] {
-    return (this.stmt.joinsFor.all(workspace, inviter, Date.now(), limit) as Record<string, unknown>[]).map(rowToJoin);
+  /** Queued, unexpired requests of a workspace (for any of its managers), oldest first. */
+  queuedJoins(workspace: string, limit: number): QueuedJoin[] {
+    return (this.stmt.queuedJoins.all(workspace, Date.now(), limit) as Record<string, unknown>[]).map(rowToJoin);
   }
 
   countJoins(workspace: string): number {
     return (this.stmt.countJoins.get(workspace) as { n: number }).n;
+  }
+
+  /** Queued requests that cite one invitation (joiners' keys differ). */
+  countInviteJoins(workspace: string, invite: string): number {
+    return (this.stmt.countInviteJoins.get(workspace, invite) as { n: number }).n;
+  }
+
+  /** Queued requests of one joiner, in every workspace. */
+  countJoinerJoins(joiner: string): number {
+    return (this.stmt.countJoinerJoins.get(joiner) as { n: number }).n;
   }
 
   refuseJoin(workspace: string, joiner: string, invite: string, reason: string): void {

@@ -1,19 +1,19 @@
 // The joiner's side of joins queued at a relay: when the inviter cannot be reached, the request
 // is queued at a relay named in the invitation code; the joiner asks again now and then until
-// the relay says the inviter accepted it (the joiner is a member there), then syncs the workspace
+// the relay says a manager accepted it (the joiner is a member there), then syncs the workspace
 // from that relay. Pending joins survive restarts (pending-joins.ts) and complete on a later start.
 import { toHex } from '../core/bytes.ts';
 import { TrellisError } from '../core/errors.ts';
 import { peerIdOfPublicKey, type NetNode, type NetPeerInfo } from '../net/libp2p-node.ts';
 import type { Identity } from '../store/identity-file.ts';
-import { decodeInvite, type Invite } from '../workspace/invite-code.ts';
+import { decodeInvite, type DecodedInvite, type Invite } from '../workspace/invite-code.ts';
 import { joinRequestFor } from '../workspace/join.ts';
 import { askRelay } from './join-client.ts';
 import { PendingJoinsFile } from './pending-joins.ts';
 import { signQueuedRequest, type QueueAnswer } from './queued-join.ts';
 
-/** A relay's answer, or its refusal to queue the request at all (then no relay is named). */
-type Answer = (QueueAnswer & { relay: NetPeerInfo }) | { state: 'refused'; reason: string; relay?: undefined };
+/** A relay's answer, or its refusal to queue the request at all (then no relay is named): for good, or for now. */
+type Answer = (QueueAnswer & { relay: NetPeerInfo }) | { state: 'refused' | 'busy'; reason: string; relay?: undefined };
 
 const POLL_MIN_MS = 1000;
 const POLL_MAX_MS = 10_000;
@@ -52,7 +52,7 @@ export interface RelayJoinsHost {
 }
 
 interface Pending {
-  inv: Invite;
+  inv: DecodedInvite;
   code: string;
   info: PendingJoinInfo;
   done: Promise<void>;
@@ -75,7 +75,7 @@ export class RelayJoins {
   /** Picks up the joins left pending by an earlier run. */
   resume(): void {
     for (const rec of this.file.read()) {
-      let inv: Invite;
+      let inv: DecodedInvite;
       try { inv = decodeInvite(rec.code); } catch { this.file.remove(rec.code); continue; }
       const p = this.track(inv, rec.code, rec.since);
       this.host.log(`join: resuming the join of workspace ${p.info.workspace.slice(0, 8)} queued at a relay`);
@@ -87,9 +87,10 @@ export class RelayJoins {
    * Queues the request at the first relay of the invitation that answers. Resolves with that
    * relay's answer ('queued' or 'accepted'); throws TrellisError when refused or no relay answers.
    */
-  async queue(inv: Invite, code: string): Promise<QueueAnswer & { relay: NetPeerInfo }> {
+  async queue(inv: DecodedInvite, code: string): Promise<QueueAnswer & { relay: NetPeerInfo }> {
     const ans = await this.ask(inv);
     if (!ans) throw new TrellisError('unavailable', 'cannot reach the inviter nor any relay named in the invitation: is any of them running?');
+    if (ans.state === 'busy') throw new TrellisError('unavailable', `no relay named in the invitation queued the request: ${ans.reason}`);
     if (ans.relay === undefined || ans.state === 'refused') throw new TrellisError('forbidden', `the join was refused: ${ans.reason ?? 'no reason given'}`);
     const known = this.joins.get(toHex(inv.workspace));
     const p = known && (known.info.state === 'queued' || known.info.state === 'joining') ? known : this.track(inv, code, Date.now());
@@ -106,7 +107,7 @@ export class RelayJoins {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_r, reject) => {
       timer = setTimeout(() => reject(new TrellisError('unavailable',
-        'the inviter has not accepted yet; the request stays queued at the relay and the join completes in the background (see `trellis join --status`)')), Math.max(0, deadline - Date.now()));
+        'the inviter (or another manager) has not accepted yet; the request stays queued at the relay and the join completes in the background (see `trellis join --status`)')), Math.max(0, deadline - Date.now()));
       timer.unref?.();
     });
     try { await Promise.race([p.done, timeout]); } finally { clearTimeout(timer); }
@@ -123,7 +124,7 @@ export class RelayJoins {
 
   stop(): void { this.stopped = true; }
 
-  private track(inv: Invite, code: string, since: number): Pending {
+  private track(inv: DecodedInvite, code: string, since: number): Pending {
     const wsHex = toHex(inv.workspace);
     let resolve!: () => void;
     let reject!: (err: Error) => void;
@@ -134,18 +135,24 @@ export class RelayJoins {
     return p;
   }
 
-  /** Asks the relays of the invitation in turn; undefined if none answers. */
-  private async ask(inv: Invite): Promise<Answer | undefined> {
+  /**
+   * Asks the relays of the invitation in turn; undefined if none answers. A relay that refuses
+   * for now (its limits) is remembered, so the joiner learns why rather than "cannot reach".
+   */
+  private async ask(inv: DecodedInvite): Promise<Answer | undefined> {
     const request = signQueuedRequest(joinRequestFor(inv, this.host.identity), inv, this.host.identity.signing);
     let refusal: TrellisError | undefined;
+    let busy: TrellisError | undefined;
     for (const addr of splitInviteAddrs(inv).relays) {
       try {
         return await askRelay(this.host.net, addr, request);
       } catch (err) {
         if (err instanceof TrellisError && err.code === 'forbidden') refusal = err;
+        else if (err instanceof TrellisError && err.code === 'unavailable' && err.message.startsWith('the relay refused: ')) busy = err;
       }
     }
     if (refusal) return { state: 'refused', reason: refusal.message.replace(/^the relay refused: /, '') };
+    if (busy) return { state: 'busy', reason: busy.message };
     return undefined;
   }
 
@@ -160,6 +167,7 @@ export class RelayJoins {
           return;
         }
         ans ??= await this.ask(p.inv).catch(() => undefined);
+        if (ans?.state === 'busy') p.info.reason = ans.reason;
         if (ans?.state === 'refused') {
           this.finish(p, 'refused', ans.reason ?? 'refused by the inviter');
           return;

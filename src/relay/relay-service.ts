@@ -118,6 +118,8 @@ export class RelayService {
     slot.unsubscribe = replica.on((e) => {
       if (e.type === 'control') this.membershipChanged(slot);
       else if (e.type === 'quota') this.overQuota(slot, e.from, e.message);
+      // A new fork proof reaches every member connected here now; later ones get it after their VECTOR.
+      else if (e.type === 'fork' && !slot.provisional) for (const s of slot.sessions) s.sendFork(e.proof);
     });
     return slot;
   }

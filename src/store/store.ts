@@ -18,7 +18,7 @@ export interface HeadRow {
 }
 
 export interface InviteRow {
-  /** BLAKE2b of the invitation secret. */
+  /** The invitation's id: the public key its secret seeds (PROTOCOL.md §4). */
   id: Uint8Array;
   /** The one-time secret itself: the inviter checks the joiner's proof with it. */
   secret: Uint8Array;

@@ -4,6 +4,7 @@
 import { concatBytes, fromHex, toHex, utf8 } from '../core/bytes.ts';
 import { TrellisError } from '../core/errors.ts';
 import { hash, secretEqual, type KeyPair } from '../crypto/sodium.ts';
+import { inviteIdOf, type InviteGrant } from './invite-code.ts';
 import { addPayload, devicePayload } from './control-builders.ts';
 import type { Store } from '../store/store.ts';
 import { FrameType } from '../sync/frames.ts';
@@ -11,7 +12,7 @@ import type { FrameStream } from '../sync/frame-stream.ts';
 import { validateName } from '../store/identity-file.ts';
 import type { Invite } from './invite-code.ts';
 import type { Workspace } from './workspace.ts';
-import { isRole, type Role } from '../core/membership.ts';
+import { isRole, roleOf, type Role } from '../core/membership.ts';
 
 export interface JoinRequest {
   workspace: string;
@@ -26,7 +27,7 @@ export interface JoinAccept {
   added: string;
 }
 
-export const inviteIdOf = (secret: Uint8Array): Uint8Array => hash(secret);
+export { inviteIdOf };
 
 export function proofOf(secret: Uint8Array, joinerKey: Uint8Array, agreementKey: Uint8Array, workspace: Uint8Array): Uint8Array {
   return hash(concatBytes([utf8.encode('trellis join v1'), joinerKey, agreementKey, workspace]), 32, secret);
@@ -81,6 +82,8 @@ export function admitJoiner(req: JoinRequest, remoteKey: Uint8Array, store: Stor
   if (!secretEqual(proofOf(invite.secret, remoteKey, agreementKey, ws.id), fromHex(req.proof))) throw new TrellisError('forbidden', 'the invitation proof does not match');
   if (again && ((invite.usedBy && toHex(invite.usedBy) === toHex(remoteKey)) || ws.isMember(toHex(remoteKey)))) return;
   if (invite.usedBy) throw new TrellisError('forbidden', 'this invitation has already been used');
+  // Another manager may have completed it (a join queued at a relay while we were offline).
+  if (ws.state.invites.has(req.invite)) throw new TrellisError('forbidden', 'this invitation has already been used');
   if (invite.expires < Date.now()) throw new TrellisError('forbidden', `this invitation expired on ${new Date(invite.expires).toISOString()}`);
   const device = invite.role === 'device';
   if (!device && !isRole(invite.role)) throw new TrellisError('invalid', 'the invitation has an unknown role');
@@ -114,5 +117,35 @@ export async function answerJoin(fs: FrameStream, remoteKey: Uint8Array, store: 
     const e = err instanceof TrellisError ? err : new TrellisError('invalid', 'malformed join request');
     log(`join: refused ${toHex(remoteKey).slice(0, 8)}: ${e.message}`);
     await fs.send({ type: FrameType.error, code: e.code, message: e.message }).catch(() => {});
+  }
+}
+
+/**
+ * Any manager's side of a join queued at a relay for an invitation it did not issue (the inviter
+ * is offline): `grant` is the inviter's signed ticket, already checked together with the joiner's
+ * proof that it holds the secret (src/relay/queued-join.ts). Whether the invitation was used is
+ * the workspace's shared state (the `add` entries that cite it), so a code admits one member
+ * whichever manager completes it. Codes: `forbidden` and `invalid` are final; `unavailable` and
+ * `not-found` mean another manager (or a later try) may still accept it.
+ */
+export function admitWithGrant(req: JoinRequest & { joiner: string }, grant: InviteGrant, findWorkspace: (idHex: string) => Workspace | undefined): void {
+  const ws = findWorkspace(req.workspace);
+  if (!ws) throw new TrellisError('not-found', 'this peer does not hold that workspace');
+  if (grant.role === 'device') throw new TrellisError('not-found', 'only the inviter can add its own device');
+  if (grant.expires < Date.now()) throw new TrellisError('forbidden', `this invitation expired on ${new Date(grant.expires).toISOString()}`);
+  const usedBy = ws.state.invites.get(req.invite);
+  if (usedBy === req.joiner) return; // admitted already (the relay passed the request on again)
+  if (usedBy !== undefined) throw new TrellisError('forbidden', 'this invitation has already been used');
+  const inviter = toHex(grant.inviter);
+  // The invitation is worth what its inviter's role is worth now: a removed or demoted manager's
+  // invitations lapse. We may not know the latest state: another manager may.
+  if (roleOf(ws.state, inviter) !== 'manager') throw new TrellisError('unavailable', 'the inviter is not a manager of this workspace as far as this peer knows');
+  if (roleOf(ws.state, ws.selfHex) !== 'manager') throw new TrellisError('unavailable', 'this peer is not a manager of that workspace');
+  if (ws.isMember(req.joiner)) return;
+  const payload = addPayload(ws, { key: req.joiner, agreementKey: req.agreementKey, name: req.name, role: grant.role, invite: req.invite });
+  try {
+    ws.appendControl(payload);
+  } catch (err) {
+    throw new TrellisError('forbidden', `the join cannot be completed: ${(err as Error).message}`);
   }
 }
