@@ -139,6 +139,7 @@ export class Peer implements DocAccess {
     const store = opts.store ?? new SqliteStore(join(opts.home, 'trellis.db'));
     const peer = new Peer(identity, store, log);
     try {
+      void peer.preparer.warm(); // loads beside the workspaces, ready for the first catch-up
       peer.loadWorkspaces();
       const relayClient = opts.relayClient ?? true;
       const listen = opts.listen?.length ? opts.listen : ['/ip4/127.0.0.1/tcp/0'];

@@ -66,7 +66,7 @@ const bareCpu = cpu() - c0;
 // is ingested (as a sync session does).
 const useWorker = process.argv.includes('--worker');
 const preparer = new EntryPreparer();
-if (useWorker) reader.ctx.preparer = preparer;
+if (useWorker) { reader.ctx.preparer = preparer; await preparer.warm(); }
 const batches: Uint8Array[][] = [];
 for (let i = 0; i < all.length; i += 1000) batches.push(all.slice(i, i + 1000));
 let t1 = performance.now();

@@ -71,6 +71,8 @@ function prepare(req: PrepareRequest): PrepareDone {
   return { id: req.id, entries: rebuilt?.buf, lens: rebuilt?.lens, hashes: hashesBuf, plain: plainBuf, offs, plainLens, cpuMs: cpuMs() - started };
 }
 
+parentPort!.postMessage('ready');
+
 parentPort!.on('message', (req: PrepareRequest) => {
   let res: PrepareResult;
   try {

@@ -63,6 +63,8 @@ export class EntryPreparer {
   readonly stats = { batches: 0, entries: 0, workerCpuMs: 0 };
   private worker: Worker | undefined;
   private failed = false;
+  /** The worker has loaded its modules and answers at once. */
+  private ready = false;
   private nextId = 1;
   private readonly waiting = new Map<number, Job>();
 
@@ -72,14 +74,11 @@ export class EntryPreparer {
    */
   prepare(batch: ReceivedBatch, keys: ReadonlyMap<number, Uint8Array>): Promise<ReadyBatch> {
     const small = 'entries' in batch && batch.entries.length < MIN_PREPARED_BATCH;
+    // Until the worker has loaded (a few hundred ms on a busy start) batches are done inline
+    // rather than waiting for it.
     const worker = small ? undefined : this.start();
-    if (!worker) {
-      try {
-        return Promise.resolve('entries' in batch ? { entries: batch.entries } : unpackInline(batch.packed));
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
-    }
+    if (worker && !this.ready) return this.inline(batch);
+    if (!worker) return this.inline(batch);
     let buf: ArrayBuffer;
     let lens: Uint32Array;
     if ('entries' in batch) {
@@ -104,20 +103,48 @@ export class EntryPreparer {
     });
   }
 
+  /**
+   * Starts the worker ahead of the first batch (it takes a moment to load); resolves once it is
+   * ready, or could not start (then everything is done inline).
+   */
+  warm(): Promise<void> {
+    const w = this.start();
+    if (!w || this.ready) return Promise.resolve();
+    // Referenced while loading, so that awaiting this keeps the loop alive.
+    w.ref();
+    return new Promise((resolve) => { this.readyWaiters.push(resolve); });
+  }
+
+  private inline(batch: ReceivedBatch): Promise<ReadyBatch> {
+    try {
+      return Promise.resolve('entries' in batch ? { entries: batch.entries } : unpackInline(batch.packed));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
   /** Stops the worker; batches still waiting are done inline. */
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
     this.failed = true;
+    this.ready = false;
     this.settleInline();
-    if (w) await w.terminate();
+    // Referenced while it ends: an unreferenced worker's exit does not keep the loop alive to await it.
+    if (w) { w.ref(); await w.terminate(); }
   }
 
   private start(): Worker | undefined {
     if (this.worker || this.failed) return this.worker;
     const w = new Worker(new URL('./entry-prepare-worker.ts', import.meta.url));
     w.unref();
-    w.on('message', (res: PrepareResult) => {
+    w.on('message', (res: PrepareResult | 'ready') => {
+      if (res === 'ready') {
+        this.ready = true;
+        if (this.waiting.size === 0) w.unref();
+        this.wake();
+        return;
+      }
       const job = this.waiting.get(res.id);
       if (!job) return;
       this.waiting.delete(res.id);
@@ -130,11 +157,17 @@ export class EntryPreparer {
       job.resolve({ entries, prepared: new Prepared(entries, new Uint8Array(res.hashes), res) });
     });
     // A worker that cannot start or dies is not worth retrying: inline work is correct, only slower.
-    const fail = () => { this.failed = true; this.worker = undefined; this.settleInline(); };
+    const fail = () => { this.failed = true; this.ready = false; this.worker = undefined; this.settleInline(); this.wake(); };
     w.on('error', fail);
     w.on('exit', fail);
     this.worker = w;
     return w;
+  }
+
+  private readonly readyWaiters: (() => void)[] = [];
+
+  private wake(): void {
+    for (const r of this.readyWaiters.splice(0)) r();
   }
 
   private settleInline(): void {

@@ -33,6 +33,9 @@ function entries(n: number): Uint8Array[] {
 test('prepared hashes and plaintexts equal the inline ones; public entries and unknown epochs are left to the caller', async () => {
   const p = new EntryPreparer();
   try {
+    // Until it is ready, batches are done inline.
+    assert.equal((await p.prepare({ entries: entries(100) }, new Map([[0, key0]]))).prepared, undefined);
+    await p.warm();
     const batch = entries(100);
     const wrong = new Map([[0, key0], [1, randomBytes(32)]]); // epoch 1 with a key that does not open it
     const prepared = (await p.prepare({ entries: batch }, wrong)).prepared;
@@ -55,6 +58,7 @@ test('prepared hashes and plaintexts equal the inline ones; public entries and u
 
 test('small batches and malformed entries are not prepared; after close nothing is (the caller does it inline)', async () => {
   const p = new EntryPreparer();
+  await p.warm();
   assert.equal((await p.prepare({ entries: entries(MIN_PREPARED_BATCH - 1) }, new Map([[0, key0]]))).prepared, undefined);
   const batch = entries(MIN_PREPARED_BATCH);
   batch[3] = new Uint8Array([1, 2, 3]);
@@ -70,6 +74,7 @@ test('small batches and malformed entries are not prepared; after close nothing 
 test('a packed batch is rebuilt on the worker into the very entries packed, with their hashes and plaintexts', async () => {
   const p = new EntryPreparer();
   try {
+    await p.warm();
     const batch = entries(300);
     const keys = new Map([[0, key0], [1, key1]]);
     const ready = await p.prepare({ packed: packEntries(batch) }, keys);

@@ -26,6 +26,7 @@ export interface TestReplica {
  * more are hashed and opened on its worker thread, so the sync tests cover that path too.
  */
 export const preparer = new EntryPreparer();
+await preparer.warm();
 
 function context(name: string, store: Store = new MemoryStore()) {
   const signing = signingKeyPair();
