@@ -163,7 +163,14 @@ export class Peer implements DocAccess {
         .finally(() => { void stream.close().catch(() => {}); });
     });
     // -- files tool: chunk store, /trellis/chunks/1.0.0 and keep-all fetching (src/tools/files) --
-    peer.files = new FilesService({ home: opts.home, docs: peer, net: peer.net, log, emit: (e) => peer.emit(e) });
+    // Relays attached to a workspace are chunk sources too, and get the chunks we hold pushed to them.
+    peer.files = new FilesService({
+      home: opts.home, docs: peer, net: peer.net, log, emit: (e) => peer.emit(e),
+      relays: {
+        of: (ws) => { const w = peer.workspaces.get(ws); return w && !w.removedSelf ? [...w.state.relays.keys()] : []; },
+        workspacesOf: (key) => [...peer.workspaces.values()].filter((w) => !w.removedSelf && RelayLinks.isRelayOf(w, key)).map((w) => w.idHex),
+      },
+    });
     await peer.net.handle(CHUNKS_PROTOCOL, (stream, remote) => peer.files.serve(stream, remote));
     peer.files.start();
     // -- end files tool --

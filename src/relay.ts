@@ -1,7 +1,8 @@
 // Relay: a headless peer that stores and forwards entries for the workspaces whose managers
 // attached it, for members who are not online at the same time. It holds no workspace key and
 // reads nothing: it checks signatures, hash chains, membership from the public control entries,
-// and quotas (src/relay/). Wires store + net + the relay service, like src/peer.ts does for peers.
+// and quotas (src/relay/). It also holds the sealed file chunks members push, and serves them to
+// members (relay/relay-chunks.ts). Wires store + net + the relay service, like src/peer.ts does for peers.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrellisError } from './core/errors.ts';
@@ -10,12 +11,14 @@ import { createNetNode, type NetNode } from './net/libp2p-node.ts';
 import type { PeerEvent } from './peer-api.ts';
 import { JoinQueue } from './relay/join-queue.ts';
 import { RELAY_JOIN_PROTOCOL } from './relay/queued-join.ts';
+import { RelayChunks } from './relay/relay-chunks.ts';
 import { RelayDb } from './relay/relay-db.ts';
 import { RelayService, type ServedWorkspace } from './relay/relay-service.ts';
 import { loadIdentity, type Identity } from './store/identity-file.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { Store } from './store/store.ts';
 import { SYNC_PROTOCOL, type PeerAddrs } from './sync/frames.ts';
+import { CHUNKS_PROTOCOL, CHUNKS_PUSH_PROTOCOL } from './tools/files/chunk-frames.ts';
 
 /** Circuit relay slots; connections are relayed only to members of workspaces served here. */
 const MAX_RESERVATIONS = 1024;
@@ -27,7 +30,7 @@ const PEERS_REFRESH_MS = 2000;
 export const DEFAULT_RELAY_QUOTA = 1024 * 1024 * 1024;
 
 export interface RelayOptions {
-  /** Home directory: identity.json, trellis.db (entries), relay.db (queued joins, attachment marks). */
+  /** Home directory: identity.json, trellis.db (entries), relay.db (queued joins, attachment marks), chunks/ (file chunks). */
   home: string;
   /** libp2p listen multiaddrs; default ['/ip4/127.0.0.1/tcp/0']. */
   listen?: string[];
@@ -61,6 +64,7 @@ export class Relay {
   private readonly db: RelayDb;
   private readonly log: (line: string) => void;
   private service!: RelayService;
+  private chunks!: RelayChunks;
   private joins!: JoinQueue;
   private net!: NetNode;
   private peersTimer: NodeJS.Timeout | undefined;
@@ -90,13 +94,16 @@ export class Relay {
     try { store = opts.store ?? new SqliteStore(join(opts.home, 'trellis.db')); } catch (err) { db.close(); throw err; }
     const relay = new Relay(identity, store, db, quota, log);
     try {
+      // Chunks pushed by members, per served workspace, counted in its quota.
+      relay.chunks = new RelayChunks({ dir: join(opts.home, 'chunks'), replica: (ws) => relay.service.replica(ws), log });
       relay.service = new RelayService({
-        store, marks: db, selfKeyHex: relay.keyHex, quota, log,
+        store, marks: db, selfKeyHex: relay.keyHex, quota, log, chunks: relay.chunks,
         ...(opts.allow ? { allow: opts.allow } : {}),
         ...(opts.provisionalMs ? { provisionalMs: opts.provisionalMs } : {}),
         localPeers: (ws, remoteHex) => relay.peersFor(ws, remoteHex),
       });
       relay.service.load();
+      relay.chunks.load(relay.service.served().map((w) => w.id));
       relay.net = await createNetNode({
         signingSecretKey: identity.signing.secretKey,
         listen: opts.listen?.length ? opts.listen : ['/ip4/127.0.0.1/tcp/0'],
@@ -114,6 +121,8 @@ export class Relay {
       throw err;
     }
     await relay.net.handle(SYNC_PROTOCOL, (stream, remote) => { relay.service.accept(stream, remote.publicKey); });
+    await relay.net.handle(CHUNKS_PROTOCOL, (stream, remote) => relay.chunks.serve(stream, remote));
+    await relay.net.handle(CHUNKS_PUSH_PROTOCOL, (stream, remote) => relay.chunks.acceptPush(stream, remote));
     // Joins queued for offline inviters: kept in relay.db, passed on when a manager (or the inviter) connects.
     relay.joins = new JoinQueue({ db, service: relay.service, net: relay.net, log });
     await relay.net.handle(RELAY_JOIN_PROTOCOL, (stream, remote) => relay.joins.handle(stream, remote));

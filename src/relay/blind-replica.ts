@@ -57,6 +57,8 @@ export interface BlindReplicaOptions {
    * history, but their bytes are dropped (`truncated` turns true), up to `maxEntries` in all.
    */
   verifyBeyondQuota?: { maxEntries: number };
+  /** Other bytes held for the workspace that count against the same quota (the relay's file chunks). */
+  otherBytes?: () => number;
 }
 
 export class BlindReplica implements Replica {
@@ -75,6 +77,7 @@ export class BlindReplica implements Replica {
   private count = 0;
   private indexed = 0;
   private verifyBeyond: { maxEntries: number } | undefined;
+  private readonly otherBytes: () => number;
   private dropped = false;
   /** Relay keys named by a stored `relay` or `unrelay` entry (valid or not). */
   private readonly relayKeysNamed = new Set<string>();
@@ -88,6 +91,7 @@ export class BlindReplica implements Replica {
     this.quota = opts.quota;
     this.log = opts.log;
     this.verifyBeyond = opts.verifyBeyondQuota;
+    this.otherBytes = opts.otherBytes ?? (() => 0);
     this.resolver = new MembershipResolver(this.idHex, workspaceIdFor);
   }
 
@@ -234,8 +238,9 @@ export class BlindReplica implements Replica {
     const limit = this.quota + (control !== undefined ? CONTROL_GRACE_BYTES : 0);
     // `held` already counts the entries accepted earlier in this batch (index() runs as we go).
     // Once a provisional replica drops bytes it must drop all later ones: what it holds stays a causal prefix.
-    if (this.dropped || this.held + e.bytes.byteLength > limit) {
-      return `over quota: this relay holds ${this.held} bytes for workspace ${this.idHex.slice(0, 8)} and its quota is ${this.quota} bytes`;
+    const held = this.held + this.otherBytes();
+    if (this.dropped || held + e.bytes.byteLength > limit) {
+      return `over quota: this relay holds ${held} bytes for workspace ${this.idHex.slice(0, 8)} and its quota is ${this.quota} bytes`;
     }
     return undefined;
   }

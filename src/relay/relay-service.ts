@@ -18,6 +18,13 @@ import { FrameType, type PeerAddrs } from '../sync/frames.ts';
 import { SessionError, SyncSession } from '../sync/session.ts';
 import { BlindReplica } from './blind-replica.ts';
 
+/** File chunks the relay holds per workspace (relay-chunks.ts): counted in the quota, dropped on detachment. */
+export interface ChunkHolding {
+  bytes(workspaceHex: string): number;
+  count(workspaceHex: string): number;
+  drop(workspaceHex: string): void;
+}
+
 /** Workspaces whose attachment the relay verified before it held the entry that shows it. */
 export interface AttachmentMarks {
   isVerified(workspaceHex: string): boolean;
@@ -46,6 +53,8 @@ export interface RelayServiceOptions {
   allow?: readonly string[];
   /** Addresses of other members of the workspace connected to this relay (peer exchange). */
   localPeers?: (workspaceHex: string, remoteHex: string) => PeerAddrs[];
+  /** File chunks held beside the entries; they share the workspace's quota. */
+  chunks?: ChunkHolding;
   /** Overrides for tests. */
   provisionalMs?: number;
   provisionalBytes?: number;
@@ -61,8 +70,12 @@ interface Slot {
 
 export interface ServedWorkspace {
   id: string;
+  /** Entries and file chunks. */
   bytesHeld: number;
   entries: number;
+  /** File chunks held, and the bytes they count against the quota. */
+  chunks: number;
+  chunkBytes: number;
   quota: number;
   members: number;
   sessions: number;
@@ -86,7 +99,7 @@ export class RelayService {
   /** Loads the workspaces held in the store. */
   load(): void {
     for (const id of this.opts.store.workspaceIds()) {
-      const replica = new BlindReplica({ id, store: this.opts.store, quota: this.opts.quota, log: this.opts.log });
+      const replica = new BlindReplica({ id, store: this.opts.store, quota: this.opts.quota, log: this.opts.log, otherBytes: this.chunkBytesOf(toHex(id)) });
       replica.load();
       if (this.attached(replica)) { this.slots.set(replica.idHex, this.slotFor(replica, false)); continue; }
       // Detached while the relay was down (or it stopped before it could drop it).
@@ -95,10 +108,16 @@ export class RelayService {
     }
   }
 
-  /** Forgets a workspace the relay no longer serves: its entries and marks go. */
+  /** Forgets a workspace the relay no longer serves: its entries, file chunks and marks go. */
   private drop(wsHex: string, id: Uint8Array): void {
     this.opts.store.removeWorkspace(id);
+    this.opts.chunks?.drop(wsHex);
     this.opts.marks.forgetVerified(wsHex);
+  }
+
+  private chunkBytesOf(wsHex: string): () => number {
+    const chunks = this.opts.chunks;
+    return chunks ? () => chunks.bytes(wsHex) : () => 0;
   }
 
   /**
@@ -126,10 +145,14 @@ export class RelayService {
 
   /** Served workspaces: attached and held. */
   served(): ServedWorkspace[] {
-    return [...this.slots.values()].filter((s) => !s.provisional && this.attached(s.replica)).map((s) => ({
-      id: s.replica.idHex, bytesHeld: s.replica.bytesHeld, entries: s.replica.entryCount, quota: s.replica.quotaBytes,
-      members: s.replica.state.members.size, sessions: s.sessions.size,
-    }));
+    return [...this.slots.values()].filter((s) => !s.provisional && this.attached(s.replica)).map((s) => {
+      const chunkBytes = this.opts.chunks?.bytes(s.replica.idHex) ?? 0;
+      return {
+        id: s.replica.idHex, bytesHeld: s.replica.bytesHeld + chunkBytes, entries: s.replica.entryCount,
+        chunks: this.opts.chunks?.count(s.replica.idHex) ?? 0, chunkBytes, quota: s.replica.quotaBytes,
+        members: s.replica.state.members.size, sessions: s.sessions.size,
+      };
+    });
   }
 
   /** The replica of a served workspace (queued joins use it to check membership). */
@@ -146,7 +169,7 @@ export class RelayService {
 
   bytesHeld(): number {
     let n = 0;
-    for (const s of this.slots.values()) if (!s.provisional) n += s.replica.bytesHeld;
+    for (const s of this.slots.values()) if (!s.provisional) n += s.replica.bytesHeld + (this.opts.chunks?.bytes(s.replica.idHex) ?? 0);
     return n;
   }
 
@@ -228,7 +251,7 @@ export class RelayService {
     store.addWorkspace(id);
     const replica = new BlindReplica({
       id, store, quota: this.opts.provisionalBytes ?? PROVISIONAL_BYTES, log: this.opts.log,
-      verifyBeyondQuota: { maxEntries: PROVISIONAL_MAX_ENTRIES },
+      verifyBeyondQuota: { maxEntries: PROVISIONAL_MAX_ENTRIES }, otherBytes: this.chunkBytesOf(wsHex),
     });
     const slot = this.slotFor(replica, true);
     slot.timer = setTimeout(() => this.settleProvisional(slot, 'timeout'), this.opts.provisionalMs ?? PROVISIONAL_MS);
@@ -292,7 +315,7 @@ export class RelayService {
     this.opts.marks.markVerified(r.idHex);
     r.copyTo(this.opts.store);
     slot.unsubscribe();
-    const served = new BlindReplica({ id: r.id, store: this.opts.store, quota: this.opts.quota, log: this.opts.log });
+    const served = new BlindReplica({ id: r.id, store: this.opts.store, quota: this.opts.quota, log: this.opts.log, otherBytes: this.chunkBytesOf(r.idHex) });
     served.load();
     this.slots.set(r.idHex, this.slotFor(served, false));
     this.log(`relay: attached to workspace ${r.idHex.slice(0, 8)}; holding the first ${served.entryCount} entries, the rest comes in the next sessions`);

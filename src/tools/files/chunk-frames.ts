@@ -3,17 +3,22 @@
 // workspace; the requester names it in HELLO, the server answers READY or ERROR; then the requester
 // sends WANT frames and the server answers every hash of every WANT, in order, with exactly one
 // CHUNK or MISSING.
+//
+// The push protocol (/trellis/chunks-push/1.0.0, members to relays) uses the same framing: HELLO,
+// READY or ERROR, then HAVE and PUT frames, each answered in order by one HELD or STORED.
 import { DecodeError, Reader, utf8, Writer } from '../../core/bytes.ts';
 import { CHUNK_OVERHEAD, SHA256_BYTES } from '../../crypto/stream-seal.ts';
 
 export const CHUNKS_PROTOCOL = '/trellis/chunks/1.0.0';
+/** Members hand chunks to the relays of a workspace (relays accept it; peers do not). */
+export const CHUNKS_PUSH_PROTOCOL = '/trellis/chunks-push/1.0.0';
 export const CHUNKS_VERSION = 1;
 export const WORKSPACE_BYTES = 16;
 /** Largest plaintext chunk a manifest may declare (Trellis writes 256 KiB chunks). */
 export const MAX_CHUNK_SIZE = 1024 * 1024;
 /** Largest sealed chunk on the wire. */
 export const MAX_SEALED_CHUNK = MAX_CHUNK_SIZE + CHUNK_OVERHEAD;
-/** Hashes per WANT frame. */
+/** Hashes per WANT (and HAVE) frame. */
 export const MAX_WANT = 64;
 /** Largest frame (type + body): a CHUNK of the largest sealed chunk. */
 export const MAX_CHUNK_FRAME = 1 + SHA256_BYTES + MAX_SEALED_CHUNK;
@@ -27,6 +32,14 @@ export const ChunkFrameType = {
   chunk: 4,
   missing: 5,
   error: 6,
+  /** Push: which of these chunks do you hold for this workspace? */
+  have: 7,
+  /** Push: the answer to one HAVE, one flag per hash. */
+  held: 8,
+  /** Push: a sealed chunk to store (same layout as CHUNK). */
+  put: 9,
+  /** Push: the chunk is stored (durably) or was held already. */
+  stored: 10,
 } as const;
 
 /** Why a server answers MISSING. */
@@ -44,7 +57,11 @@ export type ChunkFrame =
   | { type: typeof ChunkFrameType.want; hashes: Uint8Array[] }
   | { type: typeof ChunkFrameType.chunk; hash: Uint8Array; data: Uint8Array }
   | { type: typeof ChunkFrameType.missing; hash: Uint8Array; reason: MissingReasonCode }
-  | { type: typeof ChunkFrameType.error; code: string; message: string };
+  | { type: typeof ChunkFrameType.error; code: string; message: string }
+  | { type: typeof ChunkFrameType.have; hashes: Uint8Array[] }
+  | { type: typeof ChunkFrameType.held; flags: boolean[] }
+  | { type: typeof ChunkFrameType.put; hash: Uint8Array; data: Uint8Array }
+  | { type: typeof ChunkFrameType.stored; hash: Uint8Array };
 
 function putStr(w: Writer, s: string, max: number): void {
   let b = utf8.encode(s);
@@ -76,14 +93,25 @@ export function encodeChunkFrame(f: ChunkFrame): Uint8Array {
       break;
     case ChunkFrameType.ready: break;
     case ChunkFrameType.want:
-      if (f.hashes.length < 1 || f.hashes.length > MAX_WANT) throw new Error(`a WANT carries 1 to ${MAX_WANT} hashes`);
+    case ChunkFrameType.have:
+      if (f.hashes.length < 1 || f.hashes.length > MAX_WANT) throw new Error(`a WANT or HAVE carries 1 to ${MAX_WANT} hashes`);
       w.u16(f.hashes.length);
       for (const h of f.hashes) {
         if (h.byteLength !== SHA256_BYTES) throw new Error('a chunk hash is 32 bytes');
         w.bytes(h);
       }
       break;
+    case ChunkFrameType.held:
+      if (f.flags.length < 1 || f.flags.length > MAX_WANT) throw new Error(`a HELD carries 1 to ${MAX_WANT} flags`);
+      w.u16(f.flags.length);
+      for (const x of f.flags) w.u8(x ? 1 : 0);
+      break;
+    case ChunkFrameType.stored:
+      if (f.hash.byteLength !== SHA256_BYTES) throw new Error('a chunk hash is 32 bytes');
+      w.bytes(f.hash);
+      break;
     case ChunkFrameType.chunk:
+    case ChunkFrameType.put:
       if (f.hash.byteLength !== SHA256_BYTES) throw new Error('a chunk hash is 32 bytes');
       if (f.data.byteLength < 1 || f.data.byteLength > MAX_SEALED_CHUNK) throw new Error('chunk size out of range');
       w.bytes(f.hash).bytes(f.data);
@@ -104,16 +132,16 @@ export function encodeChunkFrame(f: ChunkFrame): Uint8Array {
 export const CHUNK_HEADER_BYTES = 4 + 1 + SHA256_BYTES;
 
 /**
- * Fills in the header of a CHUNK frame whose data already sits at offset CHUNK_HEADER_BYTES of
- * `frame`, so a chunk read from disk goes to the wire without another copy.
+ * Fills in the header of a CHUNK (or PUT) frame whose data already sits at offset
+ * CHUNK_HEADER_BYTES of `frame`, so a chunk read from disk goes to the wire without another copy.
  */
-export function fillChunkHeader(frame: Uint8Array, hash: Uint8Array): Uint8Array {
+export function fillChunkHeader(frame: Uint8Array, hash: Uint8Array, type: typeof ChunkFrameType.chunk | typeof ChunkFrameType.put = ChunkFrameType.chunk): Uint8Array {
   const dataBytes = frame.byteLength - CHUNK_HEADER_BYTES;
   if (dataBytes < 1 || dataBytes > MAX_SEALED_CHUNK) throw new Error('chunk size out of range');
   if (hash.byteLength !== SHA256_BYTES) throw new Error('a chunk hash is 32 bytes');
   const v = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   v.setUint32(0, frame.byteLength - 4);
-  v.setUint8(4, ChunkFrameType.chunk);
+  v.setUint8(4, type);
   frame.set(hash, 5);
   return frame;
 }
@@ -126,16 +154,31 @@ export function decodeChunkFrame(body: Uint8Array): ChunkFrame {
   switch (type) {
     case ChunkFrameType.hello: f = { type, version: r.u8(), workspace: r.bytes_(WORKSPACE_BYTES) }; break;
     case ChunkFrameType.ready: f = { type }; break;
-    case ChunkFrameType.want: {
+    case ChunkFrameType.want:
+    case ChunkFrameType.have: {
       const n = r.u16();
-      if (n < 1 || n > MAX_WANT) throw new DecodeError(`a WANT must carry 1 to ${MAX_WANT} hashes`);
+      if (n < 1 || n > MAX_WANT) throw new DecodeError(`a ${type === ChunkFrameType.want ? 'WANT' : 'HAVE'} must carry 1 to ${MAX_WANT} hashes`);
       r.need(n * SHA256_BYTES);
       const hashes: Uint8Array[] = new Array(n);
       for (let i = 0; i < n; i++) hashes[i] = r.bytes_(SHA256_BYTES);
       f = { type, hashes };
       break;
     }
-    case ChunkFrameType.chunk: {
+    case ChunkFrameType.held: {
+      const n = r.u16();
+      if (n < 1 || n > MAX_WANT) throw new DecodeError(`a HELD must carry 1 to ${MAX_WANT} flags`);
+      const flags: boolean[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const x = r.u8();
+        if (x > 1) throw new DecodeError(`a HELD flag is 0 or 1, not ${x}`);
+        flags[i] = x === 1;
+      }
+      f = { type, flags };
+      break;
+    }
+    case ChunkFrameType.stored: f = { type, hash: r.bytes_(SHA256_BYTES) }; break;
+    case ChunkFrameType.chunk:
+    case ChunkFrameType.put: {
       const hash = r.bytes_(SHA256_BYTES);
       const n = r.remaining;
       if (n < 1) throw new DecodeError('empty chunk');

@@ -12,7 +12,8 @@ import type { ChunkStore } from './chunk-store.ts';
 import { readChunkFrames } from './frame-reader.ts';
 
 export interface ChunkServerContext {
-  store: ChunkStore;
+  /** Where the chunks are: one store, or one per workspace (a relay keeps workspaces apart). */
+  store: ChunkStore | ((wsHex: string) => ChunkStore | undefined);
   /** True if this peer holds the workspace (hex id). */
   hasWorkspace(wsHex: string): boolean;
   /** True if `keyHex` is a member of the workspace now. */
@@ -90,7 +91,8 @@ async function hello(frames: AsyncGenerator<ChunkFrame>, remoteKeyHex: string, c
 async function answer(stream: ByteStream, ws: string, hashes: string[], ctx: ChunkServerContext): Promise<void> {
   for (const h of hashes) {
     const hash = Buffer.from(h, 'hex');
-    const frame = ctx.lists(ws, h) ? ctx.store.readSync(h, CHUNK_HEADER_BYTES) : undefined;
+    const store = typeof ctx.store === 'function' ? ctx.store(ws) : ctx.store;
+    const frame = store && ctx.lists(ws, h) ? store.readSync(h, CHUNK_HEADER_BYTES) : undefined;
     const size = frame === undefined ? 0 : frame.byteLength - CHUNK_HEADER_BYTES;
     if (frame === undefined || size < 1 || size > MAX_SEALED_CHUNK) {
       const reason = ctx.lists(ws, h) ? MissingReason.notHeld : MissingReason.notInWorkspace;

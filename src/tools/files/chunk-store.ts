@@ -83,8 +83,13 @@ export class ChunkStore {
     }
   }
 
-  /** Stores a sealed chunk under its hash (the caller has checked it); nothing if held already. */
-  async write(hashHex: string, sealed: Uint8Array): Promise<void> {
+  /**
+   * Stores a sealed chunk under its hash (the caller has checked it); nothing if held already.
+   * `durable`: the chunk is on disk when this resolves, even across a power loss (its data is
+   * synced before the rename, the directory after it). A relay promises that before it answers
+   * STORED, since the member may then go offline with the only other copy.
+   */
+  async write(hashHex: string, sealed: Uint8Array, opts: { durable?: boolean } = {}): Promise<void> {
     const final = this.path(hashHex);
     if (existsSync(final)) return;
     const sub = hashHex.slice(0, 2);
@@ -94,11 +99,25 @@ export class ChunkStore {
     }
     const temp = join(this.tmp, `${hashHex}.${randomBytes(6).toString('hex')}`);
     try {
-      await writeFile(temp, sealed, { mode: 0o600 });
+      if (opts.durable) {
+        const fh = await open(temp, 'wx', 0o600);
+        try {
+          await fh.writeFile(sealed);
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+      } else {
+        await writeFile(temp, sealed, { mode: 0o600 });
+      }
       await rename(temp, final);
     } catch (err) {
       await rm(temp, { force: true }).catch(() => undefined);
       throw err;
+    }
+    if (opts.durable) {
+      const dir = await open(join(this.dir, sub), 'r');
+      try { await dir.sync(); } finally { await dir.close(); }
     }
   }
 

@@ -1,6 +1,8 @@
 // The files tool of a peer: add files and folders, list them and their versions, get them back,
 // delete and restore; serves chunks to other members and fetches them, on demand or (keep-all)
-// in the background. The daemon's routes call this; paths here are paths on this machine.
+// in the background, from members and from the workspace's relays; hands the chunks it holds to
+// those relays (what they lack), so that others can fetch a file while its author is offline.
+// The daemon's routes call this; paths here are paths on this machine.
 import { lstat, opendir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fromHex, toHex } from '../../core/bytes.ts';
@@ -8,8 +10,9 @@ import type { ByteStream } from '../../core/byte-stream.ts';
 import { TrellisError } from '../../core/errors.ts';
 import { randomBytes } from '../../crypto/sodium.ts';
 import type { DocAccess } from '../doc-access.ts';
-import { CHUNKS_PROTOCOL } from './chunk-frames.ts';
+import { CHUNKS_PROTOCOL, CHUNKS_PUSH_PROTOCOL } from './chunk-frames.ts';
 import { fetchChunks, type FetchResult, type FetchSource } from './chunk-fetcher.ts';
+import { PushRefused, pushChunks } from './chunk-pusher.ts';
 import { serveChunks } from './chunk-server.ts';
 import { ChunkStore } from './chunk-store.ts';
 import { Assembler, PART_SUFFIX, type AssemblyTarget } from './file-assembler.ts';
@@ -27,6 +30,14 @@ export interface FilesNet {
   connectedPeers(): { peerId: string; publicKey: Uint8Array }[];
   openStream(target: string, protocol: string, timeoutMs?: number): Promise<{ stream: ByteStream; remote: { peerId: string; publicKey: Uint8Array } }>;
   onPeerConnected(cb: (p: { peerId: string; publicKey: Uint8Array }) => void): void;
+}
+
+/** The relays attached to workspaces (the peer reads them from each workspace's control entries). */
+export interface FilesRelays {
+  /** Keys (hex) of the relays attached to the workspace. */
+  of(ws: string): string[];
+  /** Workspaces (hex ids) the relay is attached to. */
+  workspacesOf(relayKeyHex: string): string[];
 }
 
 /** Sent on the daemon's event socket while a file is added or fetched. */
@@ -49,6 +60,8 @@ export interface FilesServiceOptions {
   net: FilesNet;
   log: (line: string) => void;
   emit: (e: FileProgressEvent) => void;
+  /** Relays: sources to fetch from, and where the chunks held here are pushed. None if absent. */
+  relays?: FilesRelays;
   /** Transfer tuning (tests shorten the timeouts). */
   window?: number;
   stallMs?: number;
@@ -111,6 +124,9 @@ export interface FilesStats {
   chunksServed: number;
   bytesServed: number;
   chunksAdded: number;
+  /** Chunks handed to relays, and their bytes. */
+  chunksPushed: number;
+  bytesPushed: number;
 }
 
 export interface TestHooks {
@@ -122,6 +138,16 @@ const MAX_FOLDER_FILES = 100_000;
 const KEEP_ALL_DEBOUNCE_MS = 300;
 const KEEP_ALL_RETRY_MS = 30_000;
 const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** After connecting to a relay, give the sync session a moment to bring its membership up to date. */
+const PUSH_ON_CONNECT_MS = 1000;
+const PUSH_RETRY_MIN_MS = 1000;
+const PUSH_RETRY_MAX_MS = 30_000;
+/** Failed pushes to one relay in a row before waiting for the next reason (a connection, an add). */
+const PUSH_MAX_FAILURES = 8;
+/** A relay whose quota is full is tried again this much later. */
+const PUSH_QUOTA_RETRY_MS = 60_000;
+
+interface PushJob { running: boolean; again: boolean; failures: number; timer?: NodeJS.Timeout }
 
 interface LocalFile { path: string; name: string; size: number }
 
@@ -138,10 +164,13 @@ export class FilesService {
   private readonly views = new Map<string, ManifestView>();
   private readonly chunkSets = new Map<string, Set<string>>();
   private readonly keepAllJobs = new Map<string, { running: boolean; again: boolean; timer?: NodeJS.Timeout }>();
+  /** `${ws}/${relay}`: pushes to that relay, and the chunks it is known to hold (this run). */
+  private readonly pushJobs = new Map<string, PushJob>();
+  private readonly atRelay = new Map<string, Set<string>>();
   private readonly aborter = new AbortController();
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
-  private readonly counters: FilesStats = { chunksFetched: 0, bytesFetched: 0, chunksCorrupt: 0, chunksServed: 0, bytesServed: 0, chunksAdded: 0 };
+  private readonly counters: FilesStats = { chunksFetched: 0, bytesFetched: 0, chunksCorrupt: 0, chunksServed: 0, bytesServed: 0, chunksAdded: 0, chunksPushed: 0, bytesPushed: 0 };
 
   constructor(opts: FilesServiceOptions) {
     this.opts = opts;
@@ -160,9 +189,19 @@ export class FilesService {
       this.views.delete(ws);
       this.chunkSets.delete(ws);
       if (this.settings.policy(ws) === 'keep-all') this.scheduleKeepAll(ws, KEEP_ALL_DEBOUNCE_MS);
+      // A new version may list chunks held here that a relay lacks (a restore); chunks a relay
+      // confirmed earlier are not asked about again, so this costs nothing when there are none.
+      this.schedulePush(ws, KEEP_ALL_DEBOUNCE_MS);
     });
-    this.net.onPeerConnected(() => {
+    this.net.onPeerConnected((p) => {
       for (const ws of this.settings.keepAll()) this.scheduleKeepAll(ws, KEEP_ALL_DEBOUNCE_MS);
+      // A relay of our workspaces: hand it the chunks it lacks (new ones, or left over from a push cut short).
+      // What it held when we last asked is asked again: it may have been detached and attached since.
+      const key = toHex(p.publicKey);
+      for (const ws of this.opts.relays?.workspacesOf(key) ?? []) {
+        this.atRelay.delete(`${ws}/${key}`);
+        this.schedulePushTo(ws, key, PUSH_ON_CONNECT_MS);
+      }
     });
     for (const ws of this.settings.keepAll()) this.scheduleKeepAll(ws, KEEP_ALL_DEBOUNCE_MS);
   }
@@ -172,6 +211,7 @@ export class FilesService {
     this.unsubscribe?.();
     this.aborter.abort();
     for (const j of this.keepAllJobs.values()) clearTimeout(j.timer);
+    for (const j of this.pushJobs.values()) clearTimeout(j.timer);
   }
 
   stats(): FilesStats {
@@ -337,6 +377,8 @@ export class FilesService {
     this.chunkSets.delete(ws);
     progress.finish();
     this.log(`files: added ${added.length} file(s), ${skipped.length} skipped, in ${ws.slice(0, 8)}`);
+    // Upload to the relays in the background: members can then fetch while we are offline.
+    if (added.length > 0) this.schedulePush(ws, 0);
     return { added, skipped };
   }
 
@@ -474,12 +516,14 @@ export class FilesService {
     });
   }
 
+  /** Connected members and relays of the workspace: who may hold its chunks. */
   private sources(ws: string): FetchSource[] {
-    const members = new Set(this.docs.memberList(ws).map((m) => m.key));
+    const holders = new Set(this.docs.memberList(ws).map((m) => m.key));
+    for (const r of this.opts.relays?.of(ws) ?? []) holders.add(r);
     const out: FetchSource[] = [];
     for (const p of this.net.connectedPeers()) {
       const key = toHex(p.publicKey);
-      if (key !== this.docs.keyHex && members.has(key)) out.push({ key, peerId: p.peerId });
+      if (key !== this.docs.keyHex && holders.has(key)) out.push({ key, peerId: p.peerId });
     }
     return out;
   }
@@ -510,7 +554,7 @@ export class FilesService {
     const deadline = Date.now() + (this.opts.startMs ?? 5000);
     while (this.sources(ws).length === 0) {
       if (Date.now() >= deadline || this.stopped) {
-        throw new TrellisError('unavailable', 'no other member of this workspace is connected: the chunks this device lacks can only come from one (is their peer running?)');
+        throw new TrellisError('unavailable', 'no other member of this workspace, and none of its relays, is connected: the chunks this device lacks can only come from one (is their peer running?)');
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -542,6 +586,8 @@ export class FilesService {
       if (missing.length > 0 && this.sources(ws).length > 0) {
         const r = await this.fetch(ws, missing, (h, sealed) => this.store.write(h, sealed));
         this.log(`files: keep-all ${ws.slice(0, 8)}: fetched ${r.fetched} chunk(s), ${r.corrupt} corrupt`);
+        // Kept here now: a relay that lacks them gets them from us.
+        if (r.fetched > 0) this.schedulePush(ws, 0);
       }
     } catch (err) {
       retry = true;
@@ -552,6 +598,86 @@ export class FilesService {
     if (job.again) this.scheduleKeepAll(ws, KEEP_ALL_DEBOUNCE_MS);
     else if (retry) this.scheduleKeepAll(ws, KEEP_ALL_RETRY_MS);
   }
+
+  // ---- pushing to relays ----
+
+  /** Pushes what the connected relays of `ws` lack, after `delayMs`. */
+  private schedulePush(ws: string, delayMs: number): void {
+    const relays = this.opts.relays?.of(ws) ?? [];
+    if (relays.length === 0) return;
+    const connected = new Set(this.net.connectedPeers().map((p) => toHex(p.publicKey)));
+    for (const key of relays) if (connected.has(key)) this.schedulePushTo(ws, key, delayMs);
+  }
+
+  /** `retry`: a failed push tries again (with backoff); anything else starts the count afresh. */
+  private schedulePushTo(ws: string, relayKey: string, delayMs: number, retry = false): void {
+    if (this.stopped) return;
+    const k = `${ws}/${relayKey}`;
+    let j = this.pushJobs.get(k);
+    if (!j) { j = { running: false, again: false, failures: 0 }; this.pushJobs.set(k, j); }
+    if (j.running) { j.again = true; return; }
+    if (j.timer) return; // one is due already (perhaps a retry with backoff)
+    if (!retry) j.failures = 0;
+    const job = j;
+    job.timer = setTimeout(() => { job.timer = undefined; void this.pushTo(ws, relayKey, job); }, delayMs);
+    job.timer.unref();
+  }
+
+  /** One push to one relay: the chunks listed in the manifest that we hold and it is not known to hold. */
+  private async pushTo(ws: string, relayKey: string, job: PushJob): Promise<void> {
+    if (this.stopped) return;
+    const peer = this.net.connectedPeers().find((p) => toHex(p.publicKey) === relayKey);
+    if (!peer || !(this.opts.relays?.of(ws) ?? []).includes(relayKey)) return; // the next connection brings us back
+    let known: boolean;
+    try { known = this.docs.resolveWorkspace(ws) === ws; } catch { known = false; }
+    if (!known) return;
+    const k = `${ws}/${relayKey}`;
+    let confirmed = this.atRelay.get(k);
+    if (!confirmed) { confirmed = new Set(); this.atRelay.set(k, confirmed); }
+    const at = confirmed;
+    const hashes = [...this.chunkSet(ws)].filter((h) => !at.has(h) && this.store.has(h));
+    if (hashes.length === 0) return;
+    job.running = true;
+    job.again = false;
+    let retryMs: number | undefined;
+    const who = relayKey.slice(0, 8);
+    try {
+      const r = await pushChunks(hashes, {
+        workspace: fromHex(ws),
+        open: async () => (await this.net.openStream(peer.peerId, CHUNKS_PUSH_PROTOCOL)).stream,
+        read: (h, reserve) => this.store.readSync(h, reserve),
+        confirmed: (h) => { at.add(h); },
+        signal: this.aborter.signal,
+      });
+      job.failures = 0;
+      this.counters.chunksPushed += r.pushed;
+      this.counters.bytesPushed += r.bytes;
+      if (r.pushed > 0 || r.skipped > 0) {
+        const skipped = r.skipped > 0 ? `; ${r.skipped} it lacks are no longer on this device` : '';
+        this.log(`files: pushed ${r.pushed} chunk(s) of ${ws.slice(0, 8)} (${r.bytes} bytes) to relay ${who}, which had ${r.held} already${skipped}`);
+      }
+    } catch (err) {
+      if (!this.stopped) {
+        job.failures++;
+        const quota = err instanceof PushRefused && err.code === 'quota';
+        if (quota) retryMs = PUSH_QUOTA_RETRY_MS;
+        else if (job.failures < PUSH_MAX_FAILURES) retryMs = retryDelay(job.failures);
+        const what = err instanceof PushRefused ? `refused: ${err.code}: ${err.message}` : `failed: ${(err as Error).message}`;
+        // A relay that does not know the workspace or us yet is normal right after attaching or joining.
+        const quiet = err instanceof PushRefused && (err.code === 'not-found' || err.code === 'forbidden') && job.failures < 3;
+        if (!quiet) this.log(`files: pushing chunks of ${ws.slice(0, 8)} to relay ${who} ${what}${retryMs !== undefined ? `; trying again in ${Math.round(retryMs / 1000)} s` : ''}`);
+      }
+    } finally {
+      job.running = false;
+    }
+    if (this.stopped) return;
+    if (job.again) this.schedulePushTo(ws, relayKey, 0);
+    else if (retryMs !== undefined) this.schedulePushTo(ws, relayKey, retryMs, true);
+  }
+}
+
+function retryDelay(failures: number): number {
+  return Math.min(PUSH_RETRY_MIN_MS * 2 ** Math.max(0, failures - 1), PUSH_RETRY_MAX_MS);
 }
 
 function checkJob(job: unknown): string | undefined {
