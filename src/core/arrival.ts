@@ -17,8 +17,10 @@ export interface ArrivalRefusal {
   reason: string;
 }
 
-export function depsOf(e: Entry): { author: string; seq: number }[] {
-  return e.deps.length === 0 ? [] : e.deps.map((d) => ({ author: toHex(d.author), seq: d.seq }));
+const NO_DEPS: readonly { author: string; seq: number }[] = Object.freeze([]);
+
+export function depsOf(e: Entry): readonly { author: string; seq: number }[] {
+  return e.deps.length === 0 ? NO_DEPS : e.deps.map((d) => ({ author: toHex(d.author), seq: d.seq }));
 }
 
 /** The public payload of a control entry, or why it is not a valid one. */

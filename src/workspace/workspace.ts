@@ -5,7 +5,7 @@
 import { DecodeError, equalBytes, toHex, utf8 } from '../core/bytes.ts';
 import { CausalIndex, type Vector } from '../core/causal.ts';
 // Arrival checks are shared with relays' keyless replicas (src/relay/blind-replica.ts).
-import { authenticateBatch, depsOf, Introductions, refuseOnArrival } from '../core/arrival.ts';
+import { type ArrivalView, authenticateBatch, depsOf, Introductions, refuseOnArrival } from '../core/arrival.ts';
 import { decodeEntry, type Dep, type Entry, EntryKind, ZERO_HASH } from '../core/entry.ts';
 import { MembershipResolver, parseControl, roleOf, type ControlPayload, type MembershipState, type Role } from '../core/membership.ts';
 import type { VersionVector } from '../core/version-vector.ts';
@@ -372,8 +372,12 @@ export class Workspace implements Replica {
     return true;
   }
 
+  /** What the arrival rule reads of us (built once: it is consulted for every received entry). */
+  private arrivalView: ArrivalView | undefined;
+
   private refuseOnArrival(e: Entry, hex: string): string | undefined {
-    return refuseOnArrival(e, hex, { workspaceHex: this.idHex, heads: this.heads, causal: this.causal, introductions: this.introductions, idFor: workspaceIdFor });
+    this.arrivalView ??= { workspaceHex: this.idHex, heads: this.heads, causal: this.causal, introductions: this.introductions, idFor: workspaceIdFor };
+    return refuseOnArrival(e, hex, this.arrivalView);
   }
 
   /** Feeds a stored control entry to the resolver; true if it is last in T. */
