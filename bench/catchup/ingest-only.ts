@@ -68,7 +68,8 @@ const useWorker = process.argv.includes('--worker');
 const preparer = new EntryPreparer();
 if (useWorker) { reader.ctx.preparer = preparer; await preparer.warm(); }
 const batches: Uint8Array[][] = [];
-for (let i = 0; i < all.length; i += 1000) batches.push(all.slice(i, i + 1000));
+const BATCH = Number(process.env.BATCH ?? 1000);
+for (let i = 0; i < all.length; i += BATCH) batches.push(all.slice(i, i + BATCH));
 let t1 = performance.now();
 let c1 = cpu();
 const from = new Uint8Array(32);
