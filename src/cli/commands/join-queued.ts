@@ -27,7 +27,7 @@ export async function runJoin(api: ApiClient, code: string, opts: JoinOptions): 
     else printLine(`the inviter is offline: your request is queued${relay}; the join completes when they accept it (the daemon keeps trying, also after a restart; see \`trellis workspace list\`)`);
     return;
   }
-  say(`the inviter is offline: your request is queued${relay}; waiting until they come online and accept it (up to ${Math.round(opts.timeoutMs / 60_000)} min; Ctrl-C stops waiting, the join then completes in the background)`);
+  say(`the inviter is offline: your request is queued${relay}; waiting until they or another manager of the workspace come online and accept it (up to ${Math.round(opts.timeoutMs / 60_000)} min; Ctrl-C stops waiting, the join then completes in the background)`);
   const deadline = Date.now() + opts.timeoutMs;
   let lastState = 'queued';
   while (Date.now() < deadline) {
