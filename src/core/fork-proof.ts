@@ -4,7 +4,7 @@
 // alone, so proofs travel between peers and every replica voids the author's entries from the fork
 // point on: honest replicas converge even though they hold different versions. Pure.
 import { equalBytes } from './bytes.ts';
-import { type Entry, signedPart } from './entry.ts';
+import { decodeEntry, type Entry, signedPart } from './entry.ts';
 import type { EntryCrypto } from './entry-crypto.ts';
 
 export interface ForkProof {
@@ -28,4 +28,18 @@ export function checkForkProof(x: Entry, y: Entry, crypto: EntryCrypto): ForkPro
   }
   if (!crypto.verify(a.signature, signedPart(a), a.author) || !crypto.verify(b.signature, signedPart(b), b.author)) return 'a signature does not verify';
   return { a, b, seq: a.seq };
+}
+
+/**
+ * The proof an authenticated entry makes against what we hold of its author (our entry at the
+ * same seq, or at the one before), if it makes one. `storedAt` reads our entry at a seq.
+ */
+export function findForkProof(theirs: Entry, storedAt: (author: Uint8Array, seq: number) => Uint8Array | undefined, crypto: EntryCrypto): ForkProof | undefined {
+  for (const seq of [theirs.seq, theirs.seq - 1]) {
+    const ours = seq >= 1 ? storedAt(theirs.author, seq) : undefined;
+    if (!ours) continue;
+    const p = checkForkProof(decodeEntry(ours), theirs, crypto);
+    if (typeof p !== 'string') return p;
+  }
+  return undefined;
 }

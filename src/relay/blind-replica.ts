@@ -21,11 +21,11 @@ import { DecodeError, equalBytes, toHex } from '../core/bytes.ts';
 import { CausalIndex } from '../core/causal.ts';
 import { authenticateBatch, controlOf, depsOf, Introductions, refuseOnArrival, type ArrivalRefusal } from '../core/arrival.ts';
 import { decodeEntry, type Entry, EntryKind } from '../core/entry.ts';
-import { checkForkProof, type ForkProof } from '../core/fork-proof.ts';
+import { checkForkProof, findForkProof, type ForkProof } from '../core/fork-proof.ts';
 import { MembershipResolver, roleOf, type ControlPayload, type MembershipState } from '../core/membership.ts';
 import type { VersionVector } from '../core/version-vector.ts';
 import { entryCrypto, entryHash } from '../crypto/entry-seal.ts';
-import type { EntryRow, Store } from '../store/store.ts';
+import { type EntryRow, type Store, storedEntryAt } from '../store/store.ts';
 import type { ForkTracking, IngestReport, Replica } from '../sync/replica.ts';
 import { workspaceIdFor } from '../workspace/workspace-id.ts';
 
@@ -267,20 +267,13 @@ export class BlindReplica implements Replica {
 
   /** Our stored entry of `author` at `seq`. */
   private storedEntry(author: Uint8Array, seq: number): Uint8Array | undefined {
-    if (seq < 1) return undefined;
-    const row = this.store.readAfter(this.id, author, seq - 1, 1)[0];
-    return row && row.seq === seq ? row.bytes : undefined;
+    return storedEntryAt(this.store, this.id, author, seq);
   }
 
   /** An authenticated entry that contradicts what we hold of its author: a proof, if it makes one. */
   private evidence(theirs: Entry): boolean {
-    for (const seq of [theirs.seq, theirs.seq - 1]) {
-      const ours = this.storedEntry(theirs.author, seq);
-      if (!ours) continue;
-      const p = checkForkProof(decodeEntry(ours), theirs, entryCrypto);
-      if (typeof p !== 'string') return this.recordFork(p);
-    }
-    return false;
+    const p = findForkProof(theirs, (author, seq) => this.storedEntry(author, seq), entryCrypto);
+    return p ? this.recordFork(p) : false;
   }
 
   /**

@@ -67,3 +67,10 @@ export interface Store {
 
   close(): void;
 }
+
+/** A stored entry's bytes at (author, seq), if held. */
+export function storedEntryAt(store: Store, workspace: Uint8Array, author: Uint8Array, seq: number): Uint8Array | undefined {
+  if (seq < 1) return undefined;
+  const row = store.readAfter(workspace, author, seq - 1, 1)[0];
+  return row && row.seq === seq ? row.bytes : undefined;
+}

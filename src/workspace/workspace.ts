@@ -15,11 +15,11 @@ import { type EntryPreparer, unpackInline } from '../crypto/entry-preparer.ts';
 import { openLocal } from '../crypto/local-seal.ts';
 import { fromHex } from '../core/bytes.ts';
 import { openSealed, type KeyPair } from '../crypto/sodium.ts';
-import type { EntryRow, Store } from '../store/store.ts';
+import { type EntryRow, type Store, storedEntryAt } from '../store/store.ts';
 import type { IngestReport, Rejection, Replica } from '../sync/replica.ts';
 import type { AuthorInfo, ContentHandler } from './content-handler.ts';
 import { workspaceIdFor } from './workspace-id.ts';
-import { checkForkProof, type ForkProof } from '../core/fork-proof.ts';
+import { checkForkProof, findForkProof, type ForkProof } from '../core/fork-proof.ts';
 
 export interface WorkspaceContext {
   store: Store;
@@ -428,21 +428,13 @@ export class Workspace implements Replica {
 
   /** Our stored entry of `author` at `seq`. */
   private storedEntry(author: Uint8Array, seq: number): Uint8Array | undefined {
-    if (seq < 1) return undefined;
-    const row = this.ctx.store.readAfter(this.id, author, seq - 1, 1)[0];
-    return row && row.seq === seq ? row.bytes : undefined;
+    return storedEntryAt(this.ctx.store, this.id, author, seq);
   }
 
   /** An authenticated entry that contradicts our log of its author: make a proof if it is one. */
   private evidence(theirs: Entry): boolean {
-    const same = this.storedEntry(theirs.author, theirs.seq);
-    const before = this.storedEntry(theirs.author, theirs.seq - 1);
-    for (const ours of [same, before]) {
-      if (!ours) continue;
-      const p = checkForkProof(decodeEntry(ours), theirs, entryCrypto);
-      if (typeof p !== 'string') return this.recordFork(p);
-    }
-    return false;
+    const p = findForkProof(theirs, (author, seq) => this.storedEntry(author, seq), entryCrypto);
+    return p ? this.recordFork(p) : false;
   }
 
   /** Records a fork: the author's entries from the fork point on lose their effect everywhere. */
