@@ -35,11 +35,13 @@ export interface UnpackedBatch {
   hashes: Uint8Array;
 }
 
+const u32At = (b: Uint8Array, at: number): number => ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+
+/** A big-endian u64 at `at`, or -1 above 2^53 (read by hand: a DataView per call made packing slow). */
 function u64At(b: Uint8Array, at: number): number {
-  const v = new DataView(b.buffer, b.byteOffset + at, 8);
-  const hi = v.getUint32(0);
+  const hi = u32At(b, at);
   if (hi > 0x1fffff) return -1;
-  return hi * 0x1_0000_0000 + v.getUint32(4);
+  return hi * 0x1_0000_0000 + u32At(b, at + 4);
 }
 
 function putU64(v: DataView, at: number, n: number): void {
