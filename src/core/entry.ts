@@ -135,3 +135,35 @@ export function signedPart(e: Entry): Uint8Array {
 export function headerPart(e: Entry): Uint8Array {
   return e.bytes.subarray(0, e.headerLength);
 }
+
+/** Where an entry's ciphertext lies, for bulk decryption. */
+export interface CipherSpan {
+  kind: number;
+  epoch: number;
+  /** Length of the header (the AEAD's associated data); the nonce is its last NONCE_BYTES. */
+  headerLength: number;
+  ciphertextStart: number;
+  ciphertextLength: number;
+}
+
+// Fixed offsets of the header (writeHeader): the dep count sits after the prevHash.
+const AT_EPOCH = 2 + WORKSPACE_ID_BYTES + KEY_BYTES;
+const AT_DEP_COUNT = AT_EPOCH + 4 + 8 + 8 + 8 + HASH_BYTES;
+const DEP_BYTES = KEY_BYTES + 8 + HASH_BYTES;
+
+/**
+ * Reads only what locates the ciphertext, without decoding (or allocating) the rest: the worker
+ * thread opens whole batches this way. Undefined if the bytes cannot be an entry; a full
+ * decodeEntry still checks every entry before it is used.
+ */
+export function cipherSpan(b: Uint8Array): CipherSpan | undefined {
+  if (b.byteLength < AT_DEP_COUNT + 2 || b[0] !== ENTRY_VERSION) return undefined;
+  const u32 = (at: number) => ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+  const deps = (b[AT_DEP_COUNT] << 8) | b[AT_DEP_COUNT + 1];
+  const headerLength = AT_DEP_COUNT + 2 + deps * DEP_BYTES + NONCE_BYTES;
+  if (b.byteLength < headerLength + 4) return undefined;
+  const ciphertextLength = u32(headerLength);
+  const ciphertextStart = headerLength + 4;
+  if (ciphertextStart + ciphertextLength + SIGNATURE_BYTES !== b.byteLength) return undefined;
+  return { kind: b[1], epoch: u32(AT_EPOCH), headerLength, ciphertextStart, ciphertextLength };
+}

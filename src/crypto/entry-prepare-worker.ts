@@ -4,7 +4,7 @@
 // verdicts, and uses these results only as precomputed answers.
 import { parentPort } from 'node:worker_threads';
 import { DecodeError } from '../core/bytes.ts';
-import { decodeEntry, type Entry, EntryKind, HASH_BYTES } from '../core/entry.ts';
+import { cipherSpan, type CipherSpan, EntryKind, HASH_BYTES, NONCE_BYTES } from '../core/entry.ts';
 import { unpackEntries } from '../core/entry-pack.ts';
 import { aeadOpenInto, hashInto } from './sodium.ts';
 import { NOT_TRIED, NOT_OPENED, type PrepareDone, type PrepareRequest, type PrepareResult } from './entry-prepare-messages.ts';
@@ -45,23 +45,25 @@ function prepare(req: PrepareRequest): PrepareDone {
   const keys = new Map(req.keys);
   const offs = new Int32Array(n).fill(NOT_TRIED);
   const plainLens = new Uint32Array(n);
-  const usable: (Entry | undefined)[] = new Array(n);
+  const spans: (CipherSpan | undefined)[] = new Array(n);
   let total = 0;
   for (let i = 0; i < n; i++) {
-    let e: Entry;
-    try { e = decodeEntry(entries[i]); } catch { continue; } // the main thread reports it
-    if (e.kind === EntryKind.control || !keys.has(e.epoch) || e.ciphertext.byteLength < AEAD_TAG_BYTES) continue;
-    usable[i] = e;
-    total += e.ciphertext.byteLength - AEAD_TAG_BYTES;
+    const span = cipherSpan(entries[i]); // malformed: left to the main thread, which reports it
+    if (!span || span.kind === EntryKind.control || !keys.has(span.epoch) || span.ciphertextLength < AEAD_TAG_BYTES) continue;
+    spans[i] = span;
+    total += span.ciphertextLength - AEAD_TAG_BYTES;
   }
   const plainBuf = new ArrayBuffer(total);
   const plain = Buffer.from(plainBuf);
   let out = 0;
   for (let i = 0; i < n; i++) {
-    const e = usable[i];
-    if (!e) continue;
-    const len = e.ciphertext.byteLength - AEAD_TAG_BYTES;
-    const ok = aeadOpenInto(plain.subarray(out, out + len), e.ciphertext, e.bytes.subarray(0, e.headerLength), e.nonce, keys.get(e.epoch)!);
+    const span = spans[i];
+    if (!span) continue;
+    const e = entries[i];
+    const len = span.ciphertextLength - AEAD_TAG_BYTES;
+    const ciphertext = e.subarray(span.ciphertextStart, span.ciphertextStart + span.ciphertextLength);
+    const nonce = e.subarray(span.headerLength - NONCE_BYTES, span.headerLength);
+    const ok = aeadOpenInto(plain.subarray(out, out + len), ciphertext, e.subarray(0, span.headerLength), nonce, keys.get(span.epoch)!);
     offs[i] = ok ? out : NOT_OPENED;
     plainLens[i] = ok ? len : 0;
     if (ok) out += len;

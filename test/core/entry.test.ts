@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DecodeError } from '../../src/core/bytes.ts';
 import { checkChain } from '../../src/core/chain.ts';
-import { decodeEntry, EntryKind, ZERO_HASH } from '../../src/core/entry.ts';
+import { cipherSpan, decodeEntry, EntryKind, ZERO_HASH } from '../../src/core/entry.ts';
 import { entryCrypto, entryHash, openEntry, sealEntry } from '../../src/crypto/entry-seal.ts';
 import { randomBytes, signingKeyPair } from '../../src/crypto/sodium.ts';
 import { dominates, missingRanges, vectorFrom } from '../../src/core/version-vector.ts';
@@ -80,4 +80,23 @@ test('version vectors: missing ranges and dominance', () => {
   assert.deepEqual(missingRanges(local, remote).map((r) => [r.fromSeq, r.toSeq]), [[4, 5], [1, 2]]);
   assert.ok(dominates(local, remote));
   assert.ok(!dominates(remote, local));
+});
+
+test('cipherSpan locates the ciphertext as decodeEntry does, and refuses what cannot be an entry', () => {
+  const author = signingKeyPair();
+  for (const deps of [0, 1, 3]) {
+    const bytes = sealEntry({
+      kind: EntryKind.chat, workspace: randomBytes(16), author: author.publicKey, epoch: 70000 + deps, seq: 5, clock: 9, time: 1,
+      prevHash: randomBytes(32), deps: Array.from({ length: deps }, (_, i) => ({ author: randomBytes(32), seq: i + 1, hash: randomBytes(32) })),
+    }, new TextEncoder().encode(`hello ${deps}`), randomBytes(32), author.secretKey);
+    const e = decodeEntry(bytes);
+    const span = cipherSpan(bytes)!;
+    assert.equal(span.kind, e.kind);
+    assert.equal(span.epoch, e.epoch);
+    assert.equal(span.headerLength, e.headerLength);
+    assert.deepEqual(Buffer.from(bytes.subarray(span.ciphertextStart, span.ciphertextStart + span.ciphertextLength)), Buffer.from(e.ciphertext));
+    assert.equal(cipherSpan(bytes.subarray(0, bytes.byteLength - 1)), undefined);
+    assert.equal(cipherSpan(new Uint8Array([2, ...bytes.subarray(1)])), undefined);
+  }
+  assert.equal(cipherSpan(new Uint8Array(10)), undefined);
 });
