@@ -74,8 +74,9 @@ export class SqliteStore implements Store {
       hashAt: p('SELECT first_seq, hashes FROM runs WHERE author = ? AND first_seq <= ? AND last_seq >= ?'),
       all: p('SELECT r.data AS data FROM runs r JOIN authors a ON a.id = r.author WHERE a.workspace = ? ORDER BY r.rowid'),
       // Two indexed lookups, no sort: the run holding seq n, then the runs that start after it.
-      runAt: p('SELECT rowid AS ord, first_seq, data FROM runs WHERE author = ? AND first_seq <= ? AND last_seq >= ?'),
-      runsFrom: p('SELECT rowid AS ord, first_seq, data FROM runs WHERE author = ? AND first_seq > ? ORDER BY first_seq LIMIT ?'),
+      runAt: p('SELECT rowid AS ord, first_seq FROM runs WHERE author = ? AND first_seq <= ? AND last_seq >= ?'),
+      runsFrom: p('SELECT rowid AS ord, first_seq FROM runs WHERE author = ? AND first_seq > ? ORDER BY first_seq LIMIT ?'),
+      runData: p('SELECT data FROM runs WHERE rowid = ?'),
       putInvite: p('INSERT INTO invites (id, secret, workspace, role, expires, used_by) VALUES (?, ?, ?, ?, ?, ?)'),
       getInvite: p('SELECT id, secret, workspace, role, expires, used_by FROM invites WHERE id = ?'),
       useInvite: p('UPDATE invites SET used_by = ? WHERE id = ? AND used_by IS NULL'),
@@ -127,8 +128,9 @@ export class SqliteStore implements Store {
       this.db.exec('ROLLBACK');
       throw err;
     }
-    // Cached author ids and last seqs may belong to the rows just deleted.
+    // Cached author ids, last seqs and the last run read may belong to the rows just deleted.
     this.authorIds.clear();
+    this.lastRun = undefined;
     this.lastSeqs.clear();
   }
 
@@ -230,28 +232,45 @@ export class SqliteStore implements Store {
     for (const r of this.stmt.all.iterate(workspace) as Iterable<{ data: Uint8Array }>) yield* splitRun(r.data);
   }
 
+  /**
+   * The run read last, with where each of its entries starts: a sync session pages through a run
+   * 1,000 entries at a time, and reading the whole blob (up to RUN_MAX entries) for every page was
+   * most of what serving a catch-up cost. Runs never change once written (removeWorkspace forgets it).
+   */
+  private lastRun: { ord: number; data: Uint8Array; starts: Uint32Array } | undefined;
+
+  private run(ord: number): { data: Uint8Array; starts: Uint32Array } {
+    if (this.lastRun?.ord === ord) return this.lastRun;
+    const data = (this.stmt.runData.get(ord) as { data: Uint8Array }).data;
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const starts: number[] = [];
+    for (let o = 0; o < data.byteLength; o += 4 + view.getUint32(o)) starts.push(o);
+    this.lastRun = { ord, data, starts: Uint32Array.from(starts) };
+    return this.lastRun;
+  }
+
   readAfter(workspace: Uint8Array, author: Uint8Array, afterSeq: number, limit: number): { seq: number; order: number; bytes: Uint8Array }[] {
     const id = this.authorId(workspace, author, false);
     if (id === undefined) return [];
     const out: { seq: number; order: number; bytes: Uint8Array }[] = [];
-    const take = (r: { ord: number; first_seq: number; data: Uint8Array }): boolean => {
-      let k = 0;
-      for (const bytes of splitRun(r.data)) {
-        const seq = r.first_seq + k;
-        if (seq > afterSeq) out.push({ seq, order: r.ord * RUN_ORDER + k, bytes });
-        k++;
+    const take = (r: { ord: number; first_seq: number }): boolean => {
+      const { data, starts } = this.run(r.ord);
+      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      for (let k = Math.max(0, afterSeq + 1 - r.first_seq); k < starts.length; k++) {
+        const o = starts[k];
+        out.push({ seq: r.first_seq + k, order: r.ord * RUN_ORDER + k, bytes: data.subarray(o + 4, o + 4 + view.getUint32(o)) });
         if (out.length >= limit) return false;
       }
       return true;
     };
-    const holding = this.stmt.runAt.get(id, afterSeq + 1, afterSeq + 1) as { ord: number; first_seq: number; data: Uint8Array } | undefined;
+    const holding = this.stmt.runAt.get(id, afterSeq + 1, afterSeq + 1) as { ord: number; first_seq: number } | undefined;
     let next = afterSeq;
     if (holding) {
       if (!take(holding)) return out;
       next = out.length > 0 ? out[out.length - 1].seq : afterSeq;
     }
     // Stepped lazily (the index gives the order, no sort), so only the rows needed are read.
-    for (const r of this.stmt.runsFrom.iterate(id, next, limit) as Iterable<{ ord: number; first_seq: number; data: Uint8Array }>) {
+    for (const r of this.stmt.runsFrom.iterate(id, next, limit) as Iterable<{ ord: number; first_seq: number }>) {
       if (!take(r)) break;
     }
     return out;

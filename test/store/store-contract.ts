@@ -24,6 +24,39 @@ export function storeContract(name: string, open: () => { store: Store; reopen?:
     } finally { store.close(); cleanup?.(); }
   });
 
+  test(`${name}: readAfter pages through long logs stored in many batches, from any point`, () => {
+    const { store, cleanup } = open();
+    try {
+      store.addWorkspace(ws);
+      // Alice's 9,000 entries in batches of varied size (some beyond one stored run), Bob's between them.
+      const body = (author: Uint8Array, seq: number) => ({ author, seq, hash: bytes(32, seq % 256), bytes: new Uint8Array([author[0], seq >> 8, seq & 255, (seq * 7) & 255].slice(0, 1 + (seq % 4))) });
+      let a = 0;
+      let b = 0;
+      for (const n of [1, 999, 5000, 3, 2997]) {
+        store.appendEntries(ws, Array.from({ length: n }, () => body(alice, ++a)));
+        store.appendEntries(ws, [body(bob, ++b)]);
+      }
+      assert.equal(a, 9000);
+      const expect = (seq: number) => [...body(alice, seq).bytes];
+      for (const [after, limit] of [[0, 1], [0, 1000], [1, 1000], [999, 2], [1000, 4096], [5999, 5], [4095, 10], [8998, 1000], [9000, 10]]) {
+        const rows = store.readAfter(ws, alice, after, limit);
+        assert.equal(rows.length, Math.min(limit, 9000 - after), `after ${after} limit ${limit}`);
+        rows.forEach((r, i) => { assert.equal(r.seq, after + 1 + i); assert.deepEqual([...r.bytes], expect(r.seq)); });
+        for (let i = 1; i < rows.length; i++) assert.ok(rows[i].order > rows[i - 1].order, 'storage order increases');
+      }
+      // A session's paging, 1,000 at a time, sees every entry once, in order.
+      const seen: number[] = [];
+      for (let after = 0; ;) {
+        const page = store.readAfter(ws, alice, after, 1000);
+        if (page.length === 0) break;
+        for (const r of page) seen.push(r.seq);
+        after = page[page.length - 1].seq;
+      }
+      assert.deepEqual(seen, Array.from({ length: 9000 }, (_, i) => i + 1));
+      assert.deepEqual(store.readAfter(ws, bob, 2, 10).map((r) => r.seq), [3, 4, 5]);
+    } finally { store.close(); cleanup?.(); }
+  });
+
   test(`${name}: entries, heads, readAfter in storage order, duplicates refused atomically`, () => {
     const { store, cleanup } = open();
     try {
