@@ -4,6 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deriveStorageKey, openLocal } from '../../src/crypto/local-seal.ts';
+import { loadIdentity } from '../../src/store/identity-file.ts';
+import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { cli, cliJson, freePort, ROOT, type CliResult } from './daemons.ts';
 
 const MAIN = join(ROOT, 'src/cli/main.ts');
@@ -184,4 +187,17 @@ export async function throttledProxy(targetPort: number, bytesPerSecond: number)
     port: (server.address() as { port: number }).port,
     close: () => { for (const s of sockets) s.destroy(); server.close(); },
   };
+}
+
+/** The workspace keys a member holds (from its store, opened with its identity), for the greps. */
+export function keysOf(home: string, wsHex: string): Uint8Array[] {
+  const id = loadIdentity(home);
+  const store = new SqliteStore(join(home, 'trellis.db'));
+  try {
+    const storageKey = deriveStorageKey(id.signing.secretKey);
+    const ws = Buffer.from(wsHex, 'hex');
+    return store.keys(ws).map((k) => openLocal(k.sealedKey, storageKey, ws)!).filter(Boolean);
+  } finally {
+    store.close();
+  }
 }

@@ -11,27 +11,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { toHex } from '../../src/core/bytes.ts';
-import { deriveStorageKey, openLocal } from '../../src/crypto/local-seal.ts';
-import { loadIdentity } from '../../src/store/identity-file.ts';
-import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { Daemon, eventually } from '../helpers/daemons.ts';
-import { apiCall, filesUnder, recordingProxy, RelayDaemon } from '../helpers/relays.ts';
+import { apiCall, filesUnder, keysOf, recordingProxy, RelayDaemon } from '../helpers/relays.ts';
 
 const MiB = 1024 * 1024;
 const CHUNK = 256 * 1024;
-
-/** The workspace keys a member holds (from its store, opened with its identity), for the greps. */
-function keysOf(home: string, wsHex: string): Uint8Array[] {
-  const id = loadIdentity(home);
-  const store = new SqliteStore(join(home, 'trellis.db'));
-  try {
-    const storageKey = deriveStorageKey(id.signing.secretKey);
-    const ws = Buffer.from(wsHex, 'hex');
-    return store.keys(ws).map((k) => openLocal(k.sealedKey, storageKey, ws)!).filter(Boolean);
-  } finally {
-    store.close();
-  }
-}
 
 /** A text file of `bytes` bytes: numbered lines, each with the marker. */
 function markedFile(path: string, marker: string, bytes: number): string {

@@ -5,29 +5,12 @@
 // members and the relay hold no chat text and no workspace key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { toHex } from '../../src/core/bytes.ts';
-import { deriveStorageKey, openLocal } from '../../src/crypto/local-seal.ts';
-import { loadIdentity } from '../../src/store/identity-file.ts';
-import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { Daemon, eventually } from '../helpers/daemons.ts';
-import { apiCall, filesUnder, recordingProxy, RelayDaemon } from '../helpers/relays.ts';
+import { apiCall, filesUnder, keysOf, recordingProxy, RelayDaemon } from '../helpers/relays.ts';
 
 interface Msg { author: string; authorName: string; text: string }
 interface Member { name: string; key: string; role: string; online: boolean }
-
-/** The workspace keys a member holds (from its store, opened with its identity), for the greps. */
-function keysOf(home: string, wsHex: string): Uint8Array[] {
-  const id = loadIdentity(home);
-  const store = new SqliteStore(join(home, 'trellis.db'));
-  try {
-    const storageKey = deriveStorageKey(id.signing.secretKey);
-    const ws = Buffer.from(wsHex, 'hex');
-    return store.keys(ws).map((k) => openLocal(k.sealedKey, storageKey, ws)!).filter(Boolean);
-  } finally {
-    store.close();
-  }
-}
 
 test('members never online together exchange 500 messages and a join through a relay; the relay holds no plaintext', { timeout: 180_000 }, async (t) => {
   const marker = `RELAY-MARKER-${Math.random().toString(36).slice(2)}`;
