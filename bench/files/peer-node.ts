@@ -4,11 +4,13 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createIdentity } from '../../src/store/identity-file.ts';
 import { Peer } from '../../src/peer.ts';
+import { gcCounts, gcDelta, watchGc } from './gc.ts';
 import { params, send, serve } from './ipc.ts';
 import { threadDelta, threadTimes } from './threads.ts';
 
 const p = params<{ home: string; name: string; bootstrap: string[] }>();
 createIdentity(p.home, p.name);
+watchGc();
 const logs: string[] = [];
 const peer = await Peer.start({ home: p.home, mdns: false, bootstrap: p.bootstrap, log: (l) => { logs.push(l); if (logs.length > 1000) logs.shift(); } });
 let ws = '';
@@ -41,10 +43,11 @@ serve(async (m) => {
       const t0 = performance.now();
       const cpu = process.cpuUsage();
       const threads = threadTimes();
+      const gc = gcCounts();
       const r = await peer.files.get(ws, String(m.name), String(m.dest), { force: true });
       const ms = performance.now() - t0;
       const used = process.cpuUsage(cpu);
-      await send({ type: 'got', ms, cpuMs: (used.user + used.system) / 1000, threads: threadDelta(threads), fetched: r.fetched, local: r.local, rssMiB: process.resourceUsage().maxRSS / 1024 });
+      await send({ type: 'got', ms, cpuMs: (used.user + used.system) / 1000, threads: threadDelta(threads), gc: gcDelta(gc), fetched: r.fetched, local: r.local, rssMiB: process.resourceUsage().maxRSS / 1024 });
       break;
     }
     case 'profile-start': {
@@ -64,7 +67,7 @@ serve(async (m) => {
     }
     case 'cpu': {
       const u = process.cpuUsage();
-      await send({ type: 'cpu', ms: (u.user + u.system) / 1000, threads: [...threadTimes()] });
+      await send({ type: 'cpu', ms: (u.user + u.system) / 1000, threads: [...threadTimes()], gc: gcCounts() });
       break;
     }
     case 'stop':

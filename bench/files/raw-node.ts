@@ -3,12 +3,14 @@
 // in 256 KiB writes, awaiting each (the same back-pressure a chunk server gets).
 import { signingKeyPair } from '../../src/crypto/sodium.ts';
 import { createNetNode, type NetNode } from '../../src/net/libp2p-node.ts';
+import { gcCounts, gcDelta, watchGc } from './gc.ts';
 import { send, serve } from './ipc.ts';
 import { threadDelta, threadTimes } from './threads.ts';
 
 const PROTOCOL = '/trellis-bench/raw/1.0.0';
 const PIECE = 256 * 1024;
 let node: NetNode | undefined;
+watchGc();
 
 serve(async (m) => {
   switch (m.type) {
@@ -19,9 +21,10 @@ serve(async (m) => {
           let n = 0;
           const cpu = process.cpuUsage();
           const threads = threadTimes();
+          const gc = gcCounts();
           for await (const c of stream) n += c.byteLength;
           const used = process.cpuUsage(cpu);
-          await send({ type: 'received', bytes: n, cpuMs: (used.user + used.system) / 1000, threads: threadDelta(threads) });
+          await send({ type: 'received', bytes: n, cpuMs: (used.user + used.system) / 1000, threads: threadDelta(threads), gc: gcDelta(gc) });
         })();
       });
       await send({ type: 'listening', addr: node.addrs()[0] });
@@ -37,13 +40,14 @@ serve(async (m) => {
       if (!node) throw new Error('dial first');
       const cpu = process.cpuUsage();
       const threads = threadTimes();
+      const gc = gcCounts();
       const { stream } = await node.openStream(String(m.addr), PROTOCOL);
       const total = Number(m.bytes);
       // Fresh buffers: the stream references what it is given until the muxer has sent it.
       for (let sent = 0; sent < total; sent += PIECE) await stream.write(Buffer.allocUnsafe(Math.min(PIECE, total - sent)));
       await stream.close();
       const used = process.cpuUsage(cpu);
-      await send({ type: 'pushed', cpuMs: (used.user + used.system) / 1000, threads: threadDelta(threads) });
+      await send({ type: 'pushed', cpuMs: (used.user + used.system) / 1000, threads: threadDelta(threads), gc: gcDelta(gc) });
       break;
     }
     case 'stop':

@@ -10,12 +10,15 @@
 //   --no-results  print only, do not append to bench/RESULTS.md
 //   --keep        keep the temporary directory
 //   --profile DIR write CPU profiles of A and B during each get to DIR (a-N.cpuprofile, b-N.cpuprofile)
+//   --peer-flags "FLAGS"  start the two Trellis peers with these Node/V8 flags (e.g. GC settings a
+//                 daemon could be started with); the raw nodes run without; never written to RESULTS.md
 import { createHash } from 'node:crypto';
 import { appendFileSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { type GcCounts, gcDelta } from './gc.ts';
 import { Child } from './ipc.ts';
 import { writePrngFile } from './prng-file.ts';
 
@@ -23,10 +26,10 @@ const MiB = 1024 * 1024;
 const MINUTE = 60_000;
 const RESULTS = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
 
-interface Options { mib: number; runs: number; results: boolean; keep: boolean; profile?: string }
+interface Options { mib: number; runs: number; results: boolean; keep: boolean; profile?: string; peerFlags: string[] }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { mib: 1024, runs: 3, results: true, keep: false };
+  const o: Options = { mib: 1024, runs: 3, results: true, keep: false, peerFlags: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -39,6 +42,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-results') o.results = false;
     else if (a === '--keep') o.keep = true;
     else if (a === '--profile') { o.profile = argv[++i]; if (!o.profile) throw new Error('--profile needs a directory'); }
+    else if (a === '--peer-flags') { o.peerFlags = (argv[++i] ?? '').split(' ').filter((f) => f !== ''); if (o.peerFlags.length === 0) throw new Error('--peer-flags needs flags'); }
     else throw new Error(`unknown argument ${a} (see the usage at the top of bench/files/run.ts)`);
   }
   return o;
@@ -69,7 +73,7 @@ function machine(): string {
   return `nproc ${nproc}, ${model}, RAM ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, commit ${commit}, load at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 }
 
-interface Run { rawMs: number; trellisMs: number; rssMiB: number; rawCpu: [number, number]; trellisCpu: [number, number]; threads: [string, string, string, string] }
+interface Run { rawMs: number; trellisMs: number; rssMiB: number; rawCpu: [number, number]; trellisCpu: [number, number]; threads: [string, string, string, string]; gc: [string, string, string, string] }
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
@@ -78,7 +82,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-files-'));
   const children: Child[] = [];
   try {
-    say(`files benchmark: ${o.mib} MiB, ${o.runs} run(s); ${host}`);
+    say(`files benchmark: ${o.mib} MiB, ${o.runs} run(s); ${host}${o.peerFlags.length ? `; Trellis peers run with ${o.peerFlags.join(' ')}` : ''}`);
     const src = join(dir, 'source.bin');
     let t0 = performance.now();
     const expected = await writePrngFile(src, bytes, 5);
@@ -93,7 +97,7 @@ async function main(): Promise<void> {
     await sender.next('dialled', MINUTE);
 
     mkdirSync(join(dir, 'a'));
-    const a = new Child('peer A', './peer-node.ts', { home: join(dir, 'a'), name: 'alice', bootstrap: [] });
+    const a = new Child('peer A', './peer-node.ts', { home: join(dir, 'a'), name: 'alice', bootstrap: [] }, o.peerFlags);
     children.push(a);
     a.send({ type: 'create' });
     const first = await a.next<{ code: string; addr: string }>('invite', MINUTE);
@@ -111,16 +115,16 @@ async function main(): Promise<void> {
       // Raw: the same byte count through one libp2p stream.
       t0 = performance.now();
       sender.send({ type: 'push', addr: rawAddr, bytes });
-      const got = await receiver.next<{ bytes: number; cpuMs: number; threads: string }>('received', 10 * MINUTE);
+      const got = await receiver.next<{ bytes: number; cpuMs: number; threads: string; gc: string }>('received', 10 * MINUTE);
       const rawMs = performance.now() - t0;
-      const pushed = await sender.next<{ cpuMs: number; threads: string }>('pushed', MINUTE);
+      const pushed = await sender.next<{ cpuMs: number; threads: string; gc: string }>('pushed', MINUTE);
       if (got.bytes !== bytes) throw new Error(`raw receiver got ${got.bytes} bytes, not ${bytes}`);
 
       // Trellis: a fresh B each run (an empty chunk store), joined beforehand; only the get is timed.
       if (i > 0) { a.send({ type: 'create-invite' }); code = (await a.next<{ code: string }>('invite', MINUTE)).code; }
       const home = join(dir, `b${i}`);
       mkdirSync(home);
-      const b = new Child(`peer B${i}`, './peer-node.ts', { home, name: 'bob', bootstrap: [first.addr] });
+      const b = new Child(`peer B${i}`, './peer-node.ts', { home, name: 'bob', bootstrap: [first.addr] }, o.peerFlags);
       children.push(b);
       b.send({ type: 'join', code });
       await b.next('joined', MINUTE);
@@ -128,12 +132,12 @@ async function main(): Promise<void> {
       flush();
       if (o.profile) for (const c of [a, b]) { c.send({ type: 'profile-start' }); await c.next('profiling', MINUTE); }
       a.send({ type: 'cpu' });
-      const aStart = await a.next<{ ms: number; threads: [string, number][] }>('cpu', MINUTE);
+      const aStart = await a.next<{ ms: number; threads: [string, number][]; gc: GcCounts }>('cpu', MINUTE);
       const aCpu0 = aStart.ms;
       b.send({ type: 'get', name: 'big.bin', dest });
-      const r = await b.next<{ ms: number; cpuMs: number; threads: string; fetched: number; rssMiB: number }>('got', 10 * MINUTE);
+      const r = await b.next<{ ms: number; cpuMs: number; threads: string; gc: string; fetched: number; rssMiB: number }>('got', 10 * MINUTE);
       a.send({ type: 'cpu' });
-      const aEnd = await a.next<{ ms: number; threads: [string, number][] }>('cpu', MINUTE);
+      const aEnd = await a.next<{ ms: number; threads: [string, number][]; gc: GcCounts }>('cpu', MINUTE);
       const aCpu = aEnd.ms - aCpu0;
       const aBefore = new Map(aStart.threads);
       const aThreads = aEnd.threads.map(([k, v]) => [k, v - (aBefore.get(k) ?? 0)] as const).filter(([, v]) => v >= 50).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ');
@@ -146,9 +150,10 @@ async function main(): Promise<void> {
       if (await sha256File(dest) !== expected) throw new Error('the copy differs from the source');
       rmSync(dest);
       rmSync(home, { recursive: true, force: true });
-      const run: Run = { rawMs, trellisMs: r.ms, rssMiB: r.rssMiB, rawCpu: [pushed.cpuMs, got.cpuMs], trellisCpu: [aCpu, r.cpuMs], threads: [pushed.threads, got.threads, aThreads, r.threads] };
+      const run: Run = { rawMs, trellisMs: r.ms, rssMiB: r.rssMiB, rawCpu: [pushed.cpuMs, got.cpuMs], trellisCpu: [aCpu, r.cpuMs], threads: [pushed.threads, got.threads, aThreads, r.threads], gc: [pushed.gc, got.gc, gcDelta(aStart.gc, aEnd.gc), r.gc] };
       runs.push(run);
       say(`  CPU by thread: raw sender ${pushed.threads}, receiver ${got.threads}; Trellis A ${aThreads}, B ${r.threads}`);
+      say(`  garbage collections: raw sender ${run.gc[0]}, receiver ${run.gc[1]}; Trellis A ${run.gc[2]}, B ${run.gc[3]}`);
       say(`run ${i + 1}: raw libp2p ${mbps(bytes, rawMs).toFixed(1)} MB/s (${(rawMs / 1000).toFixed(2)} s, CPU ${cpu(run.rawCpu)}) | Trellis get ${mbps(bytes, r.ms).toFixed(1)} MB/s (${(r.ms / 1000).toFixed(2)} s, CPU ${cpu(run.trellisCpu)}) | ratio ${(rawMs / r.ms).toFixed(2)} | B peak RSS ${r.rssMiB.toFixed(0)} MiB`);
     }
     const raw = median(runs.map((r) => mbps(bytes, r.rawMs)));
@@ -157,7 +162,7 @@ async function main(): Promise<void> {
     const verdict = ratio >= 0.7 ? 'meets' : 'misses';
     say(`median: raw ${raw.toFixed(1)} MB/s, Trellis ${trellis.toFixed(1)} MB/s, ratio ${ratio.toFixed(2)} (${verdict} the 0.70 target)`);
 
-    if (o.results && o.mib === 1024) {
+    if (o.results && o.mib === 1024 && o.peerFlags.length === 0) {
       const date = new Date().toISOString().slice(0, 10);
       const lines = [
         '', `## files: 1 GiB transfer, ${date}`, '',
@@ -168,6 +173,8 @@ async function main(): Promise<void> {
         `| median | ${raw.toFixed(1)} | | ${trellis.toFixed(1)} | | **${ratio.toFixed(2)}** | |`, '',
         'CPU by thread (V8Worker = garbage collection helpers):', '',
         ...runs.map((r, i) => `- run ${i + 1}: raw sender ${r.threads[0]}; raw receiver ${r.threads[1]}; Trellis A ${r.threads[2]}; Trellis B ${r.threads[3]}`), '',
+        'Garbage collections during the transfer (count, and main-thread pause):', '',
+        ...runs.map((r, i) => `- run ${i + 1}: raw sender ${r.gc[0]}; raw receiver ${r.gc[1]}; Trellis A ${r.gc[2]}; Trellis B ${r.gc[3]}`), '',
         `Target ≥ 0.70 of raw: ${verdict}. Adding the file on A (read, seal, hash, store, sync): ${mbps(bytes, added.ms).toFixed(0)} MB/s.`, '',
       ];
       appendFileSync(RESULTS, lines.join('\n'));
