@@ -3,7 +3,7 @@
 // hash of the author's entry at s (so a different entry at s exists). Any replica can check a proof
 // alone, so proofs travel between peers and every replica voids the author's entries from the fork
 // point on: honest replicas converge even though they hold different versions. Pure.
-import { equalBytes } from './bytes.ts';
+import { DecodeError, equalBytes } from './bytes.ts';
 import { decodeEntry, type Entry, signedPart } from './entry.ts';
 import type { EntryCrypto } from './entry-crypto.ts';
 
@@ -42,4 +42,16 @@ export function findForkProof(theirs: Entry, storedAt: (author: Uint8Array, seq:
     if (typeof p !== 'string') return p;
   }
   return undefined;
+}
+
+/**
+ * Reads fork evidence a peer sent (a FORK frame): two entries are a proof (undefined when they are
+ * not one), one entry is a hint to compare with what we hold. Throws DecodeError if malformed.
+ */
+export function readForkEvidence(entries: Uint8Array[], workspace: Uint8Array, crypto: EntryCrypto): { proof?: ForkProof; hint?: Entry } {
+  const decoded = entries.map((b) => decodeEntry(b));
+  if (decoded.some((e) => !equalBytes(e.workspace, workspace))) throw new DecodeError('fork evidence for another workspace');
+  if (decoded.length !== 2) return { hint: decoded[0] };
+  const p = checkForkProof(decoded[0], decoded[1], crypto);
+  return typeof p === 'string' ? {} : { proof: p };
 }

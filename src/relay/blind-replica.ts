@@ -17,11 +17,11 @@
 // members do, so its membership gate agrees with theirs), refuses the author's entries from
 // there on (nobody would be sent them: sessions stop a forked log before its fork), and hands the
 // proof to every session of the workspace, so members who are never online together still learn it.
-import { DecodeError, equalBytes, toHex } from '../core/bytes.ts';
+import { equalBytes, toHex } from '../core/bytes.ts';
 import { CausalIndex } from '../core/causal.ts';
 import { authenticateBatch, controlOf, depsOf, Introductions, refuseOnArrival, type ArrivalRefusal } from '../core/arrival.ts';
 import { decodeEntry, type Entry, EntryKind } from '../core/entry.ts';
-import { checkForkProof, findForkProof, type ForkProof } from '../core/fork-proof.ts';
+import { checkForkProof, findForkProof, type ForkProof, readForkEvidence } from '../core/fork-proof.ts';
 import { MembershipResolver, roleOf, type ControlPayload, type MembershipState } from '../core/membership.ts';
 import type { VersionVector } from '../core/version-vector.ts';
 import { entryCrypto, entryHash } from '../crypto/entry-seal.ts';
@@ -301,13 +301,9 @@ export class BlindReplica implements Replica {
     entryAt: (author: Uint8Array, seq: number) => this.storedEntry(author, seq),
     hashAt: (author: Uint8Array, seq: number) => this.store.hashAt(this.id, author, seq),
     report: (entries: Uint8Array[]): boolean => {
-      const decoded = entries.map((b) => decodeEntry(b));
-      if (decoded.some((e) => !equalBytes(e.workspace, this.id))) throw new DecodeError('fork evidence for another workspace');
-      if (decoded.length === 2) {
-        const p = checkForkProof(decoded[0], decoded[1], entryCrypto);
-        return typeof p === 'string' ? false : this.recordFork(p);
-      }
-      return this.evidence(decoded[0]);
+      const { proof, hint } = readForkEvidence(entries, this.id, entryCrypto);
+      if (hint) return this.evidence(hint);
+      return proof ? this.recordFork(proof) : false;
     },
   };
 }

@@ -2,7 +2,7 @@
 // key epochs; writes our entries; validates, stores and applies entries from others (the sync
 // layer's Replica). Membership verdicts can change when a concurrent control entry arrives late;
 // then the tools' state is rebuilt from the stored entries, so every replica ends the same.
-import { DecodeError, equalBytes, toHex, utf8 } from '../core/bytes.ts';
+import { equalBytes, toHex, utf8 } from '../core/bytes.ts';
 import { CausalIndex, type Vector } from '../core/causal.ts';
 // Arrival checks are shared with relays' keyless replicas (src/relay/blind-replica.ts).
 import { type ArrivalView, authenticateBatch, depsOf, Introductions, refuseOnArrival } from '../core/arrival.ts';
@@ -19,7 +19,7 @@ import { type EntryRow, type Store, storedEntryAt } from '../store/store.ts';
 import type { IngestReport, Rejection, Replica } from '../sync/replica.ts';
 import type { AuthorInfo, ContentHandler } from './content-handler.ts';
 import { workspaceIdFor } from './workspace-id.ts';
-import { checkForkProof, findForkProof, type ForkProof } from '../core/fork-proof.ts';
+import { checkForkProof, findForkProof, type ForkProof, readForkEvidence } from '../core/fork-proof.ts';
 
 export interface WorkspaceContext {
   store: Store;
@@ -458,13 +458,9 @@ export class Workspace implements Replica {
     entryAt: (author: Uint8Array, seq: number) => this.storedEntry(author, seq),
     hashAt: (author: Uint8Array, seq: number) => this.ctx.store.hashAt(this.id, author, seq),
     report: (entries: Uint8Array[]): boolean => {
-      const decoded = entries.map((b) => decodeEntry(b));
-      if (decoded.some((e) => !equalBytes(e.workspace, this.id))) throw new DecodeError('fork evidence for another workspace');
-      if (decoded.length === 2) {
-        const p = checkForkProof(decoded[0], decoded[1], entryCrypto);
-        return typeof p === 'string' ? false : this.recordFork(p);
-      }
-      return this.evidence(decoded[0]);
+      const { proof, hint } = readForkEvidence(entries, this.id, entryCrypto);
+      if (hint) return this.evidence(hint);
+      return proof ? this.recordFork(proof) : false;
     },
   };
 

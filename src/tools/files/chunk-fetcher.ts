@@ -13,7 +13,7 @@ import { TrellisError } from '../../core/errors.ts';
 import { sha256Hex } from '../../crypto/stream-seal.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { ChunkFrameType, CHUNKS_VERSION, encodeChunkFrame, MAX_CHUNK_FRAME, type ChunkFrame } from './chunk-frames.ts';
-import { readChunkFrames } from './frame-reader.ts';
+import { readChunkFrames, withTimeout } from './frame-reader.ts';
 
 export interface FetchSource {
   /** Member key, hex. */
@@ -342,13 +342,4 @@ function expectReady(f: ChunkFrame): void {
   if (f.type === ChunkFrameType.ready) return;
   if (f.type === ChunkFrameType.error) throw new RemoteError(f.code, f.message);
   throw new Error(`protocol error: expected READY, got frame type ${f.type}`);
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(what)), ms); })]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -6,7 +6,7 @@
 import { toHex } from '../../core/bytes.ts';
 import type { ByteStream } from '../../core/byte-stream.ts';
 import { CHUNK_HEADER_BYTES, ChunkFrameType, CHUNKS_VERSION, encodeChunkFrame, fillChunkHeader, MAX_WANT, type ChunkFrame } from './chunk-frames.ts';
-import { readChunkFrames } from './frame-reader.ts';
+import { readChunkFrames, withTimeout } from './frame-reader.ts';
 
 export interface PushOptions {
   /** 16-byte workspace id. */
@@ -126,13 +126,4 @@ function expectReady(f: ChunkFrame): void {
   if (f.type === ChunkFrameType.ready) return;
   if (f.type === ChunkFrameType.error) throw new PushRefused(f.code, f.message);
   throw new Error(`protocol error: expected READY, got frame type ${f.type}`);
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(what)), ms); })]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,6 +1,7 @@
 // Splits a ByteStream into chunk-protocol frames. The length limit is checked before anything is
 // buffered, so a peer announcing a huge frame cannot make us allocate it; a frame is copied once,
-// from the transport's pieces into its own buffer.
+// from the transport's pieces into its own buffer. Also the timeout the clients of both chunk
+// protocols (fetcher, pusher) put on each answer they wait for.
 import { DecodeError } from '../../core/bytes.ts';
 import type { ByteStream } from '../../core/byte-stream.ts';
 import { type ChunkFrame, decodeChunkFrame, MAX_CHUNK_FRAME } from './chunk-frames.ts';
@@ -66,3 +67,13 @@ export async function* readChunkFrames(stream: ByteStream, maxFrame = MAX_CHUNK_
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** `p`, or an Error(`what`) after `ms`: a remote that stops answering must not hold a transfer forever. */
+export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(what)), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
