@@ -5,6 +5,7 @@ import { createLibp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
+import { TrellisError } from '../core/errors.ts';
 import { identify } from '@libp2p/identify';
 import { ping } from '@libp2p/ping';
 import { mdns } from '@libp2p/mdns';
@@ -324,7 +325,14 @@ export async function createNetNode(opts: NetOptions): Promise<NetNode> {
   });
   node.services.mdns?.addEventListener('peer', onDiscovered);
 
-  await node.start();
+  try {
+    await node.start();
+  } catch (err) {
+    // libp2p's message is long and technical; a port in use is a user's everyday mistake.
+    const busy = /EADDRINUSE[^\n]*?(\d+\.\d+\.\d+\.\d+:\d+|\[[^\]]+\]:\d+)/.exec((err as Error).message ?? '');
+    if (busy) throw new TrellisError('invalid', `cannot listen on ${busy[1]}: the address is in use by another program (choose another with --listen)`);
+    throw err;
+  }
   log(`net: ${selfId} listening on ${node.getMultiaddrs().map((a) => a.toString()).join(' ') || '(no addresses)'}`);
   for (const t of targets) schedule(t, 0);
 

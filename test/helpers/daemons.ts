@@ -27,15 +27,23 @@ export async function cliJson<T = unknown>(home: string, args: string[], timeout
   return JSON.parse(r.stdout) as T;
 }
 
+/**
+ * A free TCP port below the kernel's ephemeral range (32768+ here), chosen at random. Ports the
+ * kernel hands out can be taken by any outgoing connection while a daemon is down (even by a
+ * peer redialling it: a connection to a port nobody listens on can connect to itself), and the
+ * restarted daemon then cannot listen on its address again.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.on('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((done) => {
+      const s = createServer();
+      s.once('error', () => done(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => done(true)));
     });
-  });
+    if (free) return port;
+    if (attempt > 100) throw new Error('no free port between 20000 and 32000');
+  }
 }
 
 export interface DaemonOptions {

@@ -1,7 +1,11 @@
 // Bad CLI input against a real daemon: the documented exit code and one line on stderr.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Daemon } from '../helpers/daemons.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, Daemon } from '../helpers/daemons.ts';
 
 function oneLine(r: { stderr: string }): void {
   const lines = r.stderr.trim().split('\n');
@@ -67,4 +71,18 @@ test('unknown workspace, malformed or expired or used codes, oversized text, sto
   const down = await a.cli('chat', 'log', 'Real');
   assert.equal(down.code, 2);
   oneLine(down);
+});
+
+test('trellis start on a listen address in use: exit 1 and one line saying so', { timeout: 60_000 }, async (t) => {
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+  t.after(() => { busy.close(); });
+  const port = (busy.address() as AddressInfo).port;
+  const home = mkdtempSync(join(tmpdir(), 'trellis-busy-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const r = await cli(home, ['start', '--name', 'busy', '--no-mdns', '--api', '127.0.0.1:0', '--listen', `/ip4/127.0.0.1/tcp/${port}`]);
+  assert.equal(r.code, 1, r.stderr);
+  const last = r.stderr.trim().split('\n').at(-1)!;
+  assert.match(last, new RegExp(`^trellis: cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use`));
+  assert.doesNotMatch(r.stderr, /\n\s+at |please report/);
 });
