@@ -12,6 +12,7 @@
 //   --profile DIR write CPU profiles of A and B during each get to DIR (a-N.cpuprofile, b-N.cpuprofile)
 //   --peer-flags "FLAGS"  start the two Trellis peers with these Node/V8 flags (e.g. GC settings a
 //                 daemon could be started with); the raw nodes run without; never written to RESULTS.md
+//   --raw-flags "FLAGS"   the same for the two raw libp2p nodes
 import { createHash } from 'node:crypto';
 import { appendFileSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
@@ -26,10 +27,10 @@ const MiB = 1024 * 1024;
 const MINUTE = 60_000;
 const RESULTS = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
 
-interface Options { mib: number; runs: number; results: boolean; keep: boolean; profile?: string; peerFlags: string[] }
+interface Options { mib: number; runs: number; results: boolean; keep: boolean; profile?: string; peerFlags: string[]; rawFlags: string[] }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { mib: 1024, runs: 3, results: true, keep: false, peerFlags: [] };
+  const o: Options = { mib: 1024, runs: 3, results: true, keep: false, peerFlags: [], rawFlags: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -43,6 +44,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--keep') o.keep = true;
     else if (a === '--profile') { o.profile = argv[++i]; if (!o.profile) throw new Error('--profile needs a directory'); }
     else if (a === '--peer-flags') { o.peerFlags = (argv[++i] ?? '').split(' ').filter((f) => f !== ''); if (o.peerFlags.length === 0) throw new Error('--peer-flags needs flags'); }
+    else if (a === '--raw-flags') { o.rawFlags = (argv[++i] ?? '').split(' ').filter((f) => f !== ''); if (o.rawFlags.length === 0) throw new Error('--raw-flags needs flags'); }
     else throw new Error(`unknown argument ${a} (see the usage at the top of bench/files/run.ts)`);
   }
   return o;
@@ -82,14 +84,14 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-files-'));
   const children: Child[] = [];
   try {
-    say(`files benchmark: ${o.mib} MiB, ${o.runs} run(s); ${host}${o.peerFlags.length ? `; Trellis peers run with ${o.peerFlags.join(' ')}` : ''}`);
+    say(`files benchmark: ${o.mib} MiB, ${o.runs} run(s); ${host}${o.peerFlags.length ? `; Trellis peers run with ${o.peerFlags.join(' ')}` : ''}${o.rawFlags.length ? `; raw nodes run with ${o.rawFlags.join(' ')}` : ''}`);
     const src = join(dir, 'source.bin');
     let t0 = performance.now();
     const expected = await writePrngFile(src, bytes, 5);
     say(`generated ${o.mib} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-    const receiver = new Child('raw receiver', './raw-node.ts', {});
-    const sender = new Child('raw sender', './raw-node.ts', {});
+    const receiver = new Child('raw receiver', './raw-node.ts', {}, o.rawFlags);
+    const sender = new Child('raw sender', './raw-node.ts', {}, o.rawFlags);
     children.push(receiver, sender);
     receiver.send({ type: 'listen' });
     const { addr: rawAddr } = await receiver.next<{ addr: string }>('listening', MINUTE);
@@ -162,7 +164,7 @@ async function main(): Promise<void> {
     const verdict = ratio >= 0.7 ? 'meets' : 'misses';
     say(`median: raw ${raw.toFixed(1)} MB/s, Trellis ${trellis.toFixed(1)} MB/s, ratio ${ratio.toFixed(2)} (${verdict} the 0.70 target)`);
 
-    if (o.results && o.mib === 1024 && o.peerFlags.length === 0) {
+    if (o.results && o.mib === 1024 && o.peerFlags.length === 0 && o.rawFlags.length === 0) {
       const date = new Date().toISOString().slice(0, 10);
       const lines = [
         '', `## files: 1 GiB transfer, ${date}`, '',
