@@ -4,6 +4,7 @@
 import { createLibp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
+import { noiseCrypto } from './noise-crypto.ts';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { TrellisError } from '../core/errors.ts';
 import { identify } from '@libp2p/identify';
@@ -191,7 +192,7 @@ export async function createNetNode(opts: NetOptions): Promise<NetNode> {
     start: false,
     addresses: { listen: opts.listen },
     transports: [tcp(), ...(opts.relayClient ? [circuitRelayTransport()] : [])],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: noiseCrypto })],
     streamMuxers: [yamux({
       streamOptions: {
         maxStreamWindowSize: MAX_STREAM_WINDOW,
