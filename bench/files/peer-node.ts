@@ -4,11 +4,14 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createIdentity } from '../../src/store/identity-file.ts';
 import { Peer } from '../../src/peer.ts';
+import { tuneGcForStreaming } from '../../src/daemon/gc-tuning.ts';
 import { gcCounts, gcDelta, watchGc } from './gc.ts';
 import { params, send, serve } from './ipc.ts';
 import { threadDelta, threadTimes } from './threads.ts';
 
 const p = params<{ home: string; name: string; bootstrap: string[] }>();
+// Started the way `trellis start` starts a daemon.
+tuneGcForStreaming();
 createIdentity(p.home, p.name);
 watchGc();
 const logs: string[] = [];

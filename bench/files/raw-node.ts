@@ -1,8 +1,9 @@
-// A bare libp2p node (the same TCP + Noise + Yamux stack as a Trellis peer, src/net/libp2p-node.ts)
+// A bare libp2p node (the same TCP + Noise + Yamux stack and V8 settings as a Trellis peer, src/net/libp2p-node.ts)
 // for the baseline: the receiver counts bytes of one stream; the sender pushes `bytes` through it
 // in 256 KiB writes, awaiting each (the same back-pressure a chunk server gets).
 import { signingKeyPair } from '../../src/crypto/sodium.ts';
 import { createNetNode, type NetNode } from '../../src/net/libp2p-node.ts';
+import { tuneGcForStreaming } from '../../src/daemon/gc-tuning.ts';
 import { gcCounts, gcDelta, watchGc } from './gc.ts';
 import { send, serve } from './ipc.ts';
 import { threadDelta, threadTimes } from './threads.ts';
@@ -10,6 +11,9 @@ import { threadDelta, threadTimes } from './threads.ts';
 const PROTOCOL = '/trellis-bench/raw/1.0.0';
 const PIECE = 256 * 1024;
 let node: NetNode | undefined;
+// The same V8 settings as a Trellis daemon (and the bench's peers): the baseline gets every
+// runtime advantage the peers get.
+tuneGcForStreaming();
 watchGc();
 
 serve(async (m) => {

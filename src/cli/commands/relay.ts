@@ -115,6 +115,7 @@ async function runRelayDaemon(home: string, opts: RelayRunOptions): Promise<void
     createIdentity(home, 'relay');
     log(`created a new relay identity in ${home}`);
   }
+  (await import('../../daemon/gc-tuning.ts')).tuneGcForStreaming();
   const { Relay } = await import('../../relay.ts');
   const { startApiServer } = await import('../../daemon/api-server.ts');
   const { relayAdminRoutes, relayApiPeer } = await import('../../daemon/relay-api.ts');

@@ -65,6 +65,7 @@ async function runDaemon(home: string, opts: StartOptions): Promise<void> {
     log('an identity exists already; --name is ignored');
   }
 
+  (await import('../../daemon/gc-tuning.ts')).tuneGcForStreaming();
   const { Peer } = await import('../../peer.ts');
   const { startApiServer } = await import('../../daemon/api-server.ts');
   const { PeerSlot } = await import('../../daemon/peer-slot.ts');
