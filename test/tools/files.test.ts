@@ -434,3 +434,39 @@ test('CLI progress bar: sizes and the bar line; names from members cannot drive 
   assert.equal(line, 'getting [#######.....................]  25%  50 B / 200 B  2.00 MiB/s  a\uFFFD[31mb');
   assert.match(barLine('adding ', 'x', 0, 0, 0), /100%/);
 });
+
+test('fetch window: grows to cover a long path, stays small on a short one', async () => {
+  const { Pipe } = await import('../../src/tools/files/chunk-fetcher.ts');
+  const CHUNK = 256 * 1024;
+  /** A member `rttMs` away delivering `mbps` MB/s; the requester keeps `pipe.window` chunks asked. Returns the window and the rate reached. */
+  function simulate(rttMs: number, mbps: number, chunks: number): { window: number; rate: number } {
+    let clock = 0;
+    const pipe = new Pipe(8, 64, () => clock);
+    const serviceMs = CHUNK / (mbps * 1000);
+    const pending: number[] = []; // answer times
+    let lastOut = 0;
+    let done = 0;
+    while (done < chunks) {
+      while (pending.length < pipe.window) {
+        pipe.asked();
+        // The request travels half the round trip, the member sends one chunk at a time, the answer travels back.
+        const out = Math.max(clock + rttMs / 2, lastOut) + serviceMs;
+        lastOut = out;
+        pending.push(out + rttMs / 2);
+      }
+      clock = pending.shift()!;
+      pipe.answered(CHUNK);
+      done++;
+    }
+    return { window: pipe.window, rate: (chunks * CHUNK) / (clock * 1000) };
+  }
+  const lan = simulate(0.2, 300, 2000);
+  assert.equal(lan.window, 8, 'a short path needs no more than the minimum');
+  assert.ok(lan.rate > 250, `and still runs at the member's speed (${lan.rate.toFixed(0)} MB/s)`);
+  const wan = simulate(50, 100, 4000);
+  // 100 MB/s x 50 ms = 5 MB = 20 chunks per round trip: the window must cover that, with room.
+  assert.ok(wan.window >= 30, `a long path gets a window of about twice its round trip's worth (${wan.window})`);
+  assert.ok(wan.rate > 80, `and fills it (${wan.rate.toFixed(0)} MB/s of 100)`);
+  const far = simulate(200, 200, 4000);
+  assert.equal(far.window, 64, 'never more than the maximum');
+});
