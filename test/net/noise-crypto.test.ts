@@ -39,6 +39,16 @@ test('noise cipher: byte-identical to the stock one, opens its messages, in plac
     assert.equal(out.buffer, buf.buffer, 'decrypted in place');
     assert.equal(Buffer.compare(buf.subarray(0, size), plain), 0);
     assert.equal(Buffer.compare(bytesOf(defaultCrypto.chaCha20Poly1305Decrypt(ours, nonce, ad, k)), plain), 0);
+    // A message spanning socket reads: a list, with Noise's contiguous copy of it as dst, used as is.
+    const split = (): Uint8ArrayList => new Uint8ArrayList(Buffer.from(stock.subarray(0, size >> 2)), Buffer.from(stock.subarray(size >> 2)));
+    const spanning = split();
+    const copy = spanning.subarray(0, size);
+    const fromList = bytesOf(noiseCrypto.chaCha20Poly1305Decrypt(spanning, nonce, ad, k, copy));
+    assert.equal(Buffer.compare(fromList, plain), 0);
+    assert.equal(fromList.buffer, copy.buffer, 'decrypted in the bytes Noise gave as dst');
+    // A dst that does not hold the ciphertext is not trusted: the result is still right.
+    const garbage = new Uint8Array(size).fill(0x5a);
+    assert.equal(Buffer.compare(bytesOf(noiseCrypto.chaCha20Poly1305Decrypt(split(), nonce, ad, k, garbage)), plain), 0);
     // Any flipped bit, a wrong nonce or wrong associated data: refused, and nothing written.
     const bad = Buffer.from(stock);
     bad[Math.floor(Math.random() * bad.byteLength)] ^= 1 << (size % 8);
