@@ -10,6 +10,10 @@ import { Peer } from '../../src/peer.ts';
 import { createIdentity } from '../../src/store/identity-file.ts';
 import { fileLog, main, params, peakRssMiB, send, startProfile, stopProfile } from './child-io.ts';
 import { machineBusyMs } from './machine-load.ts';
+import { tuneGcForStreaming } from '../../src/daemon/gc-tuning.ts';
+
+// Started the way `trellis start` starts a daemon.
+tuneGcForStreaming();
 
 interface Params {
   mode: 'join' | 'catchup' | 'reopen';

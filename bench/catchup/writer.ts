@@ -9,6 +9,10 @@ import { Peer } from '../../src/peer.ts';
 import { createIdentity } from '../../src/store/identity-file.ts';
 import { command, fileLog, main, params, peakRssMiB, send, startProfile, stopProfile } from './child-io.ts';
 import { readUpdates } from './trace.ts';
+import { tuneGcForStreaming } from '../../src/daemon/gc-tuning.ts';
+
+// Started the way `trellis start` starts a daemon.
+tuneGcForStreaming();
 
 interface Params {
   mode: 'setup' | 'serve';
