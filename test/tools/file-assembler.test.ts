@@ -7,12 +7,12 @@
 // that fallback is not exercised here).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { constants, existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { constants, existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as Y from 'yjs';
 import { join } from 'node:path';
 import { newFileKey, sealChunk, sha256Hex } from '../../src/crypto/stream-seal.ts';
-import { Assembler, PART_SUFFIX } from '../../src/tools/files/file-assembler.ts';
+import { Assembler, PART_SUFFIX, type WriteAt } from '../../src/tools/files/file-assembler.ts';
 import type { FileVersion } from '../../src/tools/files/manifest.ts';
 
 const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT;
@@ -101,4 +101,32 @@ test('assembler: resuming from a partial file written directly keeps its verifie
   assert.deepEqual(left, [1, 3, 4, 5].map((i) => hashes[i]));
   for (const h of left) assert.equal(await second.write(h, chunks[hashes.indexOf(h)]), true);
   assert.equal(Buffer.compare(readFileSync(path), content), 0);
+});
+
+test('assembler: a file system that refuses direct writes (EINVAL) gets the same file through the cache', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'trellis-assembler-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const content = bytes(5 * 65536 + 300, 5);
+  const { version, chunks, hashes } = sealed(content, 65536);
+  const path = join(dir, 'einval.bin');
+  const directFds = new Set<number>();
+  let refused = 0;
+  // Plays a file system that accepts O_DIRECT at open but refuses the writes, as some FUSE mounts do.
+  const writeAt: WriteAt = (fd, data, offset, length, position) => {
+    let flags = 0;
+    try { flags = parseInt(/^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8); } catch { /* not Linux */ }
+    if ((flags & (O_DIRECT ?? 0)) !== 0) {
+      directFds.add(fd);
+      refused++;
+      return Promise.reject(Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' }));
+    }
+    return Promise.resolve(writeSync(fd, data, offset, length, position));
+  };
+  const asm = new Assembler([{ name: 'f.bin', version, chunks: hashes, path }], () => undefined, writeAt);
+  // Two chunks at once, as a transfer does: both direct writes fail, both blocks land.
+  assert.deepEqual(await Promise.all([asm.write(hashes[1], chunks[1]), asm.write(hashes[3], chunks[3])]), [true, true]);
+  for (const i of [0, 2, 4, 5]) assert.equal(await asm.write(hashes[i], chunks[i]), true);
+  assert.equal(Buffer.compare(readFileSync(path), content), 0);
+  if (directWorks(dir)) assert.ok(refused >= 1 && directFds.size === 1, `direct writes were tried once per fd, then the cache (${refused} refused)`);
+  assert.equal(openFlags(path).length + openFlags(path + PART_SUFFIX).length, 0, 'every fd closed, the refused direct one too');
 });

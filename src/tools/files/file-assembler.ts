@@ -73,8 +73,12 @@ export class Assembler {
   private readonly bufferBytes: number;
   private readonly spare: AlignedBuffers;
 
-  constructor(targets: AssemblyTarget[], onBytes: (n: number) => void) {
+  private readonly writeAt: WriteAt;
+
+  /** `writeAt`: the positional write (a parameter for tests that play a file system refusing direct writes). */
+  constructor(targets: AssemblyTarget[], onBytes: (n: number) => void, writeAt: WriteAt = writeOnPool) {
     this.onBytes = onBytes;
+    this.writeAt = writeAt;
     this.bufferBytes = Math.max(0, ...targets.map((t) => t.version.chunkSize));
     this.spare = new AlignedBuffers(alignUp(this.bufferBytes), SPARE_BUFFERS);
     this.files = targets.map((target) => ({
@@ -171,7 +175,7 @@ export class Assembler {
       block.fill(0, length, padded);
       try {
         let o = 0;
-        while (o < padded) o += await writeAt(fd, block, o, padded - o, position + o);
+        while (o < padded) o += await this.writeAt(fd, block, o, padded - o, position + o);
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
@@ -187,7 +191,7 @@ export class Assembler {
     }
     const cached = this.handle(file);
     let o = 0;
-    while (o < length) o += await writeAt(cached, block, o, length - o, position + o);
+    while (o < length) o += await this.writeAt(cached, block, o, length - o, position + o);
   }
 
   private handle(file: FileState, direct = true): number {
@@ -251,8 +255,11 @@ function closeRetired(file: FileState): void {
   for (const fd of file.retired.splice(0)) try { closeSync(fd); } catch { /* closed already */ }
 }
 
+/** A positional write: resolves with the bytes written. */
+export type WriteAt = (fd: number, data: Uint8Array, offset: number, length: number, position: number) => Promise<number>;
+
 /** One positional write on the thread pool (the callback API: no FileHandle or promise machinery per call). */
-function writeAt(fd: number, data: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+function writeOnPool(fd: number, data: Uint8Array, offset: number, length: number, position: number): Promise<number> {
   return new Promise((resolve, reject) => write(fd, data, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
