@@ -46,6 +46,19 @@ export interface InviteOptions {
   expiresInMs?: number;
 }
 
+/** An invitation this device issued, and what became of it. */
+export interface InviteInfo {
+  /** The invitation's id (hex): the public key its secret seeds. */
+  id: string;
+  role: string;
+  expires: number;
+  /** open: may still be used; used: it admitted `usedBy`; expired; revoked (by `revokedBy`). */
+  state: 'open' | 'used' | 'expired' | 'revoked';
+  usedBy?: string;
+  usedByName?: string;
+  revokedBy?: string;
+}
+
 /** An entry that was refused or is stored without effect (the audit trail managers see). */
 export interface AuditItem {
   author: string;

@@ -9,7 +9,7 @@ import { EntryPreparer } from './crypto/entry-preparer.ts';
 import { deriveStorageKey, openLocal, sealLocal } from './crypto/local-seal.ts';
 import { randomBytes } from './crypto/sodium.ts';
 import { createNetNode, type NetNode, type NetPeerInfo } from './net/libp2p-node.ts';
-import type { AuditItem, ChatMessage, InviteOptions, MemberInfo, PeerEvent, PeerStatus, WorkspaceInfo } from './peer-api.ts';
+import type { AuditItem, ChatMessage, InviteInfo, InviteOptions, MemberInfo, PeerEvent, PeerStatus, WorkspaceInfo } from './peer-api.ts';
 import { loadIdentity, type Identity } from './store/identity-file.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { Store } from './store/store.ts';
@@ -525,6 +525,46 @@ export class Peer implements DocAccess {
     const relayAddrs = [...ws.state.relays.values()].flatMap((r) => r.addrs);
     const addrs = [...this.net.addrs(), ...relayAddrs];
     return encodeInvite({ workspace: ws.id, inviter: this.identity.signing.publicKey, secret, role, expires, addrs, workspaceName: ws.name }, this.identity.signing.secretKey);
+  }
+
+  /** The invitations this device issued for a workspace, and what became of each (managers and device owners). */
+  listInvites(idOrName: string): InviteInfo[] {
+    const ws = this.ws(idOrName);
+    const now = Date.now();
+    return this.store.invitesOf(ws.id).map((row) => {
+      const id = toHex(row.id);
+      const usedBy = row.usedBy ? toHex(row.usedBy) : ws.state.invites.get(id);
+      const revokedBy = ws.state.revokedInvites.get(id);
+      const state = usedBy !== undefined ? 'used' : revokedBy !== undefined ? 'revoked' : row.expires < now ? 'expired' : 'open';
+      const usedByName = usedBy !== undefined ? ws.member(usedBy)?.name : undefined;
+      return {
+        id, role: row.role, expires: row.expires, state,
+        ...(usedBy !== undefined ? { usedBy } : {}), ...(usedByName ? { usedByName } : {}), ...(revokedBy !== undefined ? { revokedBy } : {}),
+      };
+    });
+  }
+
+  /**
+   * Revokes an unused invitation (managers), named by its id or a unique prefix of at least 8 hex
+   * digits of one this device issued, or by the full id of any invitation. Every member, relay and
+   * manager then refuses joins with it (PROTOCOL.md §5, rule 2c).
+   */
+  async revokeInvite(idOrName: string, which: string): Promise<InviteInfo | { id: string; state: 'revoked' }> {
+    const ws = this.ws(idOrName);
+    const w = typeof which === 'string' ? which.trim().toLowerCase() : '';
+    if (!/^[0-9a-f]{8,64}$/.test(w)) throw new TrellisError('invalid', 'give the invitation\'s id, or at least its first 8 hex digits (trellis invitations WS lists them)');
+    const mine = this.store.invitesOf(ws.id).map((r) => toHex(r.id)).filter((id) => id.startsWith(w));
+    if (mine.length > 1) throw new TrellisError('invalid', `"${w}" matches several invitations: give more of the id`);
+    const id = mine[0] ?? (w.length === 64 ? w : undefined);
+    if (id === undefined) throw new TrellisError('not-found', `no invitation "${w}" issued from this device (trellis invitations WS lists them; another manager's needs its full id)`);
+    const usedBy = ws.state.invites.get(id);
+    if (usedBy !== undefined) {
+      throw new TrellisError('invalid', `this invitation was used already, by ${ws.member(usedBy)?.name ?? usedBy.slice(0, 8)}: to undo it, remove the member`);
+    }
+    if (ws.state.revokedInvites.has(id)) throw new TrellisError('invalid', 'this invitation is revoked already');
+    if (ws.member(this.keyHex)?.role !== 'manager') throw new TrellisError('forbidden', 'only managers can revoke invitations');
+    this.control(ws, { type: 'uninvite', invite: id });
+    return this.listInvites(ws.idHex).find((i) => i.id === id) ?? { id, state: 'revoked' };
   }
 
   async join(code: string): Promise<WorkspaceInfo> {

@@ -31,7 +31,9 @@ export type ControlPayload =
   | { type: 'device'; key: string; agreementKey: string; nameBox: string; keys: EpochKeys }
   // -- relays (src/relay/): a manager attaches or detaches a relay, named by its signing key --
   | { type: 'relay'; key: string; addrs: string[] }
-  | { type: 'unrelay'; key: string };
+  | { type: 'unrelay'; key: string }
+  // -- a manager revokes an invitation (by its id) before it is used --
+  | { type: 'uninvite'; invite: string };
 
 /** The `invite` of an `add` a manager wrote without an invitation. */
 export const NO_INVITE = '00'.repeat(32);
@@ -78,6 +80,8 @@ export interface MembershipState {
   relays: Map<string, RelayRecord>;
   /** Invitations used by valid `add` entries: invite id (hex) → the key it admitted. */
   invites: Map<string, string>;
+  /** Invitations revoked by valid `uninvite` entries: invite id (hex) → the manager who revoked it. */
+  revokedInvites: Map<string, string>;
 }
 
 export interface ControlRecord {
@@ -151,13 +155,16 @@ export function parseControl(json: unknown): ControlPayload | string {
     case 'unrelay':
       if (!hex(o.key, 32)) return 'malformed unrelay';
       return { type: 'unrelay', key: o.key };
+    case 'uninvite':
+      if (!hex(o.invite, 32) || o.invite === NO_INVITE) return 'malformed uninvite';
+      return { type: 'uninvite', invite: o.invite };
     default:
       return 'unknown control type';
   }
 }
 
 export function emptyState(): MembershipState {
-  return { members: new Map(), removed: new Set(), epochs: new Map(), currentEpoch: 0, permissions: DEFAULT_PERMISSIONS, relays: new Map(), invites: new Map() };
+  return { members: new Map(), removed: new Set(), epochs: new Map(), currentEpoch: 0, permissions: DEFAULT_PERMISSIONS, relays: new Map(), invites: new Map(), revokedInvites: new Map() };
 }
 
 function cloneState(s: MembershipState): MembershipState {
@@ -171,6 +178,7 @@ function cloneState(s: MembershipState): MembershipState {
     permissions: s.permissions,
     relays: new Map([...s.relays].map(([k, r]) => [k, { ...r, addrs: [...r.addrs] }])),
     invites: new Map(s.invites),
+    revokedInvites: new Map(s.revokedInvites),
   };
 }
 
@@ -240,6 +248,11 @@ function refuseControl(s: MembershipState, r: ControlRecord, workspaceHex: strin
       if (!manager) return `a ${role} may not detach relays`;
       if (!s.relays.has(p.key)) return 'no such relay';
       return undefined;
+    case 'uninvite':
+      if (!manager) return `a ${role} may not revoke invitations`;
+      if (s.invites.has(p.invite)) return 'this invitation has already been used';
+      if (s.revokedInvites.has(p.invite)) return 'this invitation is revoked already';
+      return undefined;
   }
 }
 
@@ -284,6 +297,7 @@ function applyControl(s: MembershipState, r: ControlRecord): void {
     // Attaching an attached relay again replaces its addresses.
     case 'relay': s.relays.set(p.key, { keyHex: p.key, addrs: [...p.addrs], by: r.author }); return;
     case 'unrelay': s.relays.delete(p.key); return;
+    case 'uninvite': s.revokedInvites.set(p.invite, r.author); return;
   }
 }
 
@@ -293,16 +307,19 @@ function rotate(s: MembershipState, epoch: number, keys: EpochKeys): void {
 }
 
 /**
- * An invitation admits one member (rule 2c): an `add` citing an invitation that a valid `add`
- * earlier in T cited is void, whether it saw that one or not. So when two managers complete one
- * invitation concurrently (a join queued at a relay, src/relay/), every replica keeps the first
- * in T. `running` holds every valid entry earlier in T, a superset of the entry's causal past.
+ * An invitation admits one member, and none once revoked (rule 2c): an `add` citing an invitation
+ * that a valid `add` or `uninvite` earlier in T cited is void, whether it saw that one or not. So
+ * when two managers complete one invitation concurrently (a join queued at a relay, src/relay/),
+ * or one completes it while another revokes it, every replica decides the same way: the first in
+ * T wins. `running` holds every valid entry earlier in T, a superset of the entry's causal past.
  */
 function inviteUsed(running: MembershipState, r: ControlRecord): string | undefined {
   const p = r.payload;
   if (p.type !== 'add' || p.invite === NO_INVITE) return undefined;
   const by = running.invites.get(p.invite);
-  return by === undefined ? undefined : `this invitation has already been used (by ${by.slice(0, 8)})`;
+  if (by !== undefined) return `this invitation has already been used (by ${by.slice(0, 8)})`;
+  const revoker = running.revokedInvites.get(p.invite);
+  return revoker === undefined ? undefined : `this invitation was revoked (by ${revoker.slice(0, 8)})`;
 }
 
 /** True when control record `v` is in the causal past of the entry (author, seq, vv). */

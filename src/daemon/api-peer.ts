@@ -28,4 +28,6 @@ export type ApiPeer = Pick<Peer,
   // Documents for the tools (routes/tools.ts); optional for the same reason (those routes answer 503).
   & Partial<DocAccess>
   // Relays (routes/relays.ts); optional for the same reason (those routes answer 503).
-  & Partial<Pick<Peer, 'addRelay' | 'removeRelay' | 'relayList' | 'joinWithRelays' | 'pendingJoins'>>;
+  & Partial<Pick<Peer, 'addRelay' | 'removeRelay' | 'relayList' | 'joinWithRelays' | 'pendingJoins'>>
+  // Issued invitations and their revocation (routes/invitations.ts); optional for the same reason.
+  & Partial<Pick<Peer, 'listInvites' | 'revokeInvite'>>;

@@ -123,7 +123,7 @@ export class JoinQueue {
 
   /**
    * Why a well-signed request cannot be completed in the relay's view of the workspace, or
-   * undefined: its invitation expired or was used, or its inviter may not invite (any more).
+   * undefined: its invitation expired, was used or revoked, or its inviter may not invite (any more).
    */
   private refusal(replica: BlindReplica, req: Pick<QueuedJoinRequest, 'inviter' | 'invite' | 'joiner'>, grant: InviteGrant): string | undefined {
     if (grant.expires < Date.now()) return `this invitation expired on ${new Date(grant.expires).toISOString()}`;
@@ -134,6 +134,7 @@ export class JoinQueue {
     if (!mayInvite) return 'the inviter may not invite to that workspace (not a manager there, as far as this relay knows)';
     const usedBy = s.invites.get(req.invite);
     if (usedBy !== undefined && usedBy !== req.joiner) return 'this invitation has already been used';
+    if (usedBy === undefined && s.revokedInvites.has(req.invite)) return 'this invitation was revoked by a manager of the workspace';
     return undefined;
   }
 

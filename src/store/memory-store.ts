@@ -94,6 +94,11 @@ export class MemoryStore implements Store {
     return i ? { ...i } : undefined;
   }
 
+  invitesOf(workspace: Uint8Array): InviteRow[] {
+    const ws = toHex(workspace);
+    return [...this.invites.values()].filter((i) => toHex(i.workspace) === ws).map((i) => ({ ...i })).sort((a, b) => a.expires - b.expires);
+  }
+
   useInvite(id: Uint8Array, by: Uint8Array): boolean {
     const i = this.invites.get(toHex(id));
     if (!i || i.usedBy) return false;

@@ -79,6 +79,7 @@ export class SqliteStore implements Store {
       runData: p('SELECT data FROM runs WHERE rowid = ?'),
       putInvite: p('INSERT INTO invites (id, secret, workspace, role, expires, used_by) VALUES (?, ?, ?, ?, ?, ?)'),
       getInvite: p('SELECT id, secret, workspace, role, expires, used_by FROM invites WHERE id = ?'),
+      invitesOf: p('SELECT id, secret, workspace, role, expires, used_by FROM invites WHERE workspace = ? ORDER BY expires, id'),
       useInvite: p('UPDATE invites SET used_by = ? WHERE id = ? AND used_by IS NULL'),
       putFork: p('INSERT OR IGNORE INTO forks (workspace, author, seq, a, b) VALUES (?, ?, ?, ?, ?)'),
       forks: p('SELECT author, seq, a, b FROM forks WHERE workspace = ?'),
@@ -288,9 +289,12 @@ export class SqliteStore implements Store {
   putInvite(i: InviteRow): void { this.stmt.putInvite.run(i.id, i.secret, i.workspace, i.role, i.expires, i.usedBy ?? null); }
 
   getInvite(id: Uint8Array): InviteRow | undefined {
-    const r = this.stmt.getInvite.get(id) as { id: Uint8Array; secret: Uint8Array; workspace: Uint8Array; role: string; expires: number; used_by: Uint8Array | null } | undefined;
-    if (!r) return undefined;
-    return { id: new Uint8Array(r.id), secret: new Uint8Array(r.secret), workspace: new Uint8Array(r.workspace), role: r.role, expires: r.expires, ...(r.used_by ? { usedBy: new Uint8Array(r.used_by) } : {}) };
+    const r = this.stmt.getInvite.get(id) as InviteDbRow | undefined;
+    return r ? inviteRow(r) : undefined;
+  }
+
+  invitesOf(workspace: Uint8Array): InviteRow[] {
+    return (this.stmt.invitesOf.all(workspace) as unknown as InviteDbRow[]).map(inviteRow);
   }
 
   useInvite(id: Uint8Array, by: Uint8Array): boolean {
@@ -307,4 +311,10 @@ export class SqliteStore implements Store {
     this.checkpointer.close();
     if (this.db.isOpen) this.db.close();
   }
+}
+
+interface InviteDbRow { id: Uint8Array; secret: Uint8Array; workspace: Uint8Array; role: string; expires: number; used_by: Uint8Array | null }
+
+function inviteRow(r: InviteDbRow): InviteRow {
+  return { id: new Uint8Array(r.id), secret: new Uint8Array(r.secret), workspace: new Uint8Array(r.workspace), role: r.role, expires: r.expires, ...(r.used_by ? { usedBy: new Uint8Array(r.used_by) } : {}) };
 }

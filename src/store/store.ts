@@ -59,6 +59,8 @@ export interface Store {
 
   putInvite(invite: InviteRow): void;
   getInvite(id: Uint8Array): InviteRow | undefined;
+  /** The invitations this device issued for a workspace, oldest expiry first. */
+  invitesOf(workspace: Uint8Array): InviteRow[];
   /** Marks the invitation used, atomically; false if it was used already. */
   useInvite(id: Uint8Array, by: Uint8Array): boolean;
 

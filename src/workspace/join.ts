@@ -82,8 +82,9 @@ export function admitJoiner(req: JoinRequest, remoteKey: Uint8Array, store: Stor
   if (!secretEqual(proofOf(invite.secret, remoteKey, agreementKey, ws.id), fromHex(req.proof))) throw new TrellisError('forbidden', 'the invitation proof does not match');
   if (again && ((invite.usedBy && toHex(invite.usedBy) === toHex(remoteKey)) || ws.isMember(toHex(remoteKey)))) return;
   if (invite.usedBy) throw new TrellisError('forbidden', 'this invitation has already been used');
-  // Another manager may have completed it (a join queued at a relay while we were offline).
+  // Another manager may have completed it (a join queued at a relay while we were offline), or revoked it.
   if (ws.state.invites.has(req.invite)) throw new TrellisError('forbidden', 'this invitation has already been used');
+  if (ws.state.revokedInvites.has(req.invite)) throw new TrellisError('forbidden', 'this invitation was revoked by a manager of the workspace');
   if (invite.expires < Date.now()) throw new TrellisError('forbidden', `this invitation expired on ${new Date(invite.expires).toISOString()}`);
   const device = invite.role === 'device';
   if (!device && !isRole(invite.role)) throw new TrellisError('invalid', 'the invitation has an unknown role');
@@ -136,6 +137,7 @@ export function admitWithGrant(req: JoinRequest & { joiner: string }, grant: Inv
   const usedBy = ws.state.invites.get(req.invite);
   if (usedBy === req.joiner) return; // admitted already (the relay passed the request on again)
   if (usedBy !== undefined) throw new TrellisError('forbidden', 'this invitation has already been used');
+  if (ws.state.revokedInvites.has(req.invite)) throw new TrellisError('forbidden', 'this invitation was revoked by a manager of the workspace');
   const inviter = toHex(grant.inviter);
   // The invitation is worth what its inviter's role is worth now: a removed or demoted manager's
   // invitations lapse. We may not know the latest state: another manager may.

@@ -127,6 +127,11 @@ export function storeContract(name: string, open: () => { store: Store; reopen?:
       assert.equal(store.useInvite(inv.id, alice), true);
       assert.equal(store.useInvite(inv.id, bob), false);
       assert.equal(store.getInvite(inv.id)!.usedBy![0], alice[0]);
+      // Listed per workspace, soonest expiry first, used ones with their member.
+      store.putInvite({ id: bytes(32, 10), secret: bytes(32, 11), workspace: ws, role: 'participant', expires: 999 });
+      store.putInvite({ id: bytes(32, 12), secret: bytes(32, 13), workspace: bytes(16, 9), role: 'guest', expires: 1 });
+      assert.deepEqual(store.invitesOf(ws).map((i) => [i.id[0], i.role, i.expires, i.usedBy?.[0]]), [[10, 'participant', 999, undefined], [8, 'guest', 1234, alice[0]]]);
+      assert.deepEqual(store.invitesOf(bytes(16, 7)), []);
     } finally { store.close(); cleanup?.(); }
   });
 

@@ -21,6 +21,7 @@ const DOC = 'ab'.repeat(16);
 const ROLES: Role[] = ['manager', 'participant', 'guest'];
 /** Relay keys the schedules attach and detach (relays are not replicas here: only their state matters). */
 const RELAYS = ['1a'.repeat(32), '2b'.repeat(32)];
+const INVITES = ['3c'.repeat(32), '4d'.repeat(32)];
 
 interface Replica { hex: string; agreementHex: string; ws: Workspace; chat: ChatTool; docs: DocTool }
 
@@ -71,6 +72,8 @@ type Op =
   | { t: 'leave'; r: number }
   | { t: 'relay'; r: number; k: number; port: number }
   | { t: 'unrelay'; r: number; k: number }
+  | { t: 'addInv'; r: number; target: number; k: number }
+  | { t: 'uninvite'; r: number; k: number }
   | { t: 'sync'; a: number; b: number };
 
 const opArb = (n: number): fc.Arbitrary<Op> => {
@@ -85,6 +88,9 @@ const opArb = (n: number): fc.Arbitrary<Op> => {
     { weight: 1, arbitrary: fc.record({ t: fc.constant('leave' as const), r }) },
     { weight: 2, arbitrary: fc.record({ t: fc.constant('relay' as const), r, k: fc.integer({ min: 0, max: 1 }), port: fc.integer({ min: 1, max: 3 }) }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('unrelay' as const), r, k: fc.integer({ min: 0, max: 1 }) }) },
+    // Joins by invitation and revocations of the same invitations, concurrent or not (rule 2c).
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('addInv' as const), r, target: r, k: fc.integer({ min: 0, max: 1 }) }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('uninvite' as const), r, k: fc.integer({ min: 0, max: 1 }) }) },
     { weight: 15, arbitrary: fc.record({ t: fc.constant('sync' as const), a: r, b: r }) },
   );
 };
@@ -126,12 +132,18 @@ function run(n: number, seed: number, roles: number[], ops: Op[]): Replica[] {
         case 'leave': rs[op.r].ws.appendControl({ type: 'remove', key: rs[op.r].hex }); break;
         case 'relay': rs[op.r].ws.appendControl({ type: 'relay', key: RELAYS[op.k], addrs: [`/ip4/127.0.0.1/tcp/${op.port}`] }); break;
         case 'unrelay': rs[op.r].ws.appendControl({ type: 'unrelay', key: RELAYS[op.k] }); break;
+        case 'addInv': {
+          const t = rs[op.target];
+          rs[op.r].ws.appendControl(addPayload(rs[op.r].ws, { key: t.hex, agreementKey: t.agreementHex, name: `r${op.target}`, role: 'participant', invite: INVITES[op.k] }));
+          break;
+        }
+        case 'uninvite': rs[op.r].ws.appendControl({ type: 'uninvite', invite: INVITES[op.k] }); break;
         case 'sync': if (op.a !== op.b) deliver(rs[op.a], rs[op.b]); break;
       }
     } catch (err) {
       const msg = (err as Error).message;
       // Only permission-style refusals are expected here; anything else is a bug.
-      if (!/not a member|may not|may only|no such member|no such relay|already a member|removed|no key|first key|epoch id/.test(msg)) throw err;
+      if (!/not a member|may not|may only|no such member|no such relay|already a member|removed|no key|first key|epoch id|already been used|revoked/.test(msg)) throw err;
     }
   }
   // Full sync, then key care by managers (as peers do), then full sync again.
@@ -160,6 +172,8 @@ function view(r: Replica) {
     epoch: s.currentEpoch,
     epochs: [...s.epochs.keys()].sort(),
     relays: [...s.relays.values()].map((x) => `${x.keyHex.slice(0, 8)}:${x.addrs.join(',')}:${x.by.slice(0, 8)}`).sort(),
+    invites: [...s.invites].map(([id, key]) => `${id.slice(0, 8)}:${key.slice(0, 8)}`).sort(),
+    revoked: [...s.revokedInvites].map(([id, by]) => `${id.slice(0, 8)}:${by.slice(0, 8)}`).sort(),
   };
 }
 
@@ -169,6 +183,8 @@ test('random schedules over 3-5 replicas converge on membership, roles, key epoc
   let schedules = 0;
   let withRemovals = 0;
   let withRelays = 0;
+  let withRevocations = 0;
+  let voidedByRevocation = 0;
   fc.assert(fc.property(
     fc.integer({ min: 3, max: 5 }).chain((n) => fc.tuple(
       fc.constant(n),
@@ -184,6 +200,8 @@ test('random schedules over 3-5 replicas converge on membership, roles, key epoc
       for (const v of views) assert.deepEqual(v, views[0]);
       if (rs[0].ws.state.removed.size > 0) withRemovals++;
       if (rs[0].ws.state.relays.size > 0) withRelays++;
+      if (rs[0].ws.state.revokedInvites.size > 0) withRevocations++;
+      if (rs[0].ws.audit().some((a) => /was revoked/.test(a.reason))) voidedByRevocation++;
       if (process.env.TRELLIS_PROP_STATS) {
         const entries = [...rs[0].ws.vector().values()].reduce((a, h) => a + h.seq, 0);
         console.log(`n=${n} ops=${ops.length} members=${rs[0].ws.state.members.size} removed=${rs[0].ws.state.removed.size} epochs=${rs[0].ws.state.epochs.size} entries=${entries} chat=${rs[0].chat.log(rs[0].ws.idHex).length} invalid=${rs[0].ws.audit().length}`);
@@ -222,4 +240,7 @@ test('random schedules over 3-5 replicas converge on membership, roles, key epoc
   assert.ok(schedules >= 1000);
   assert.ok(withRemovals > 50, `schedules with removals: ${withRemovals}`);
   assert.ok(withRelays > 50, `schedules with relays attached at the end: ${withRelays}`);
+  assert.ok(withRevocations > 50, `schedules with revoked invitations: ${withRevocations}`);
+  // (A revocation voiding a concurrent join needs a rare schedule here: test/core/invitations.test.ts has it.)
+  if (process.env.TRELLIS_PROP_STATS) console.log(`schedules where a revocation voided a join: ${voidedByRevocation}`);
 });
