@@ -209,6 +209,24 @@ test('any manager completes a join queued while the inviter is offline; the code
   assert.ok(!r.a.ws.isMember(toHex(dave.signing.publicKey)));
 });
 
+test('a revoked invitation: the relay refuses to queue it, and neither the inviter nor another manager completes it', async (t) => {
+  const r = await setup();
+  t.after(r.close);
+  const carol = joiner('carol');
+  const inv = r.invite(r.a); // alice's invitation
+  const id = toHex(inviteIdOf(inv.secret));
+  // Bob, another manager, revokes it (he knows its id, e.g. from alice); the relay learns it.
+  r.b.ws.appendControl({ type: 'uninvite', invite: id });
+  await waitFor(() => r.replica().state.revokedInvites.has(id), 5000, 'the relay sees the revocation');
+  assert.deepEqual(await r.ask(r.request(inv, carol), carol.signing.publicKey), { error: 'forbidden', message: 'this invitation was revoked by a manager of the workspace' });
+  assert.equal(r.db.queuedJoins(r.a.ws.idHex, 10).length, 0, 'nothing queued');
+  const req = parseQueuedRequest(r.request(inv, carol));
+  assert.throws(() => admitWithGrant(req.request, req.grant, () => r.b.ws), /revoked/);
+  await waitFor(() => r.a.ws.state.revokedInvites.has(id), 5000, 'alice sees the revocation');
+  assert.throws(() => admitJoiner(req.request, carol.signing.publicKey, r.a.store, () => r.a.ws), /revoked/);
+  assert.ok(!r.a.ws.isMember(toHex(carol.signing.publicKey)));
+});
+
 test('a refusal by one manager for lack of knowledge is not final; device invitations go only to their inviter', async (t) => {
   const r = await setup();
   t.after(r.close);
