@@ -111,6 +111,26 @@ describe('web UI: two people, two daemons', { timeout: 240_000 }, () => {
     await p.getByRole('button', { name: 'Copy code' }).click();
     await p.getByRole('button', { name: 'Copied ✓' }).waitFor();
     await p.getByRole('button', { name: 'Done' }).click();
+
+    // A second code, for a guest, revoked from the same dialog: it shows as revoked, the first
+    // (Bob's, below) stays open.
+    await p.getByRole('button', { name: 'Invite' }).click();
+    await p.getByRole('dialog').locator('label.segment', { hasText: /^guest$/ }).click();
+    assert.equal(await p.getByRole('radio', { name: 'guest' }).isChecked(), true);
+    await p.getByRole('button', { name: 'Create invitation' }).click();
+    await p.getByLabel('Invitation code').waitFor();
+    await p.getByRole('button', { name: 'Done' }).click();
+    await p.getByRole('button', { name: 'Invite' }).click();
+    const issued = p.getByRole('region', { name: 'Invitations you issued' });
+    await issued.getByRole('listitem').nth(1).waitFor();
+    assert.equal(await issued.getByRole('listitem').count(), 2);
+    const guestRow = issued.getByRole('listitem').filter({ hasText: 'guest' });
+    await guestRow.getByRole('button', { name: /^Revoke invitation/ }).click();
+    await guestRow.getByText('revoked').waitFor();
+    assert.equal(await guestRow.getByRole('button').count(), 0, 'a revoked invitation has no Revoke button');
+    assert.equal(await issued.getByRole('listitem').filter({ hasText: 'participant' }).getByRole('button', { name: /^Revoke invitation/ }).count(), 1);
+    await screenshot(p, '03b-invitations');
+    await p.getByRole('button', { name: 'Cancel' }).click();
   });
 
   it('Bob joins by pasting the code', async () => {

@@ -1,7 +1,7 @@
 // One function per daemon route the UI uses (src/daemon/routes/ and each tool's routes).
 import { http, seg } from './client.ts';
 import type {
-  AuditItem, CalendarEvent, ChatMessage, FileInfo, HistoryRow, IdentityInfo, MemberInfo, PeerStatus,
+  AuditItem, CalendarEvent, ChatMessage, FileInfo, HistoryRow, IdentityInfo, InviteInfo, MemberInfo, PeerStatus,
   PendingJoinInfo, PermissionTable, RelayLinkInfo, Role, Task, TaskStatus, ToolInstance, ToolType, Topic, TopicSummary, VersionInfo, WorkspaceInfo,
 } from './types.ts';
 
@@ -19,6 +19,8 @@ export const api = {
   workspaces: () => http.get<WorkspaceInfo[]>('/api/workspaces'),
   createWorkspace: (name: string) => http.post<{ id: string }>('/api/workspaces', { name }),
   invite: (ws: string, role: Role) => http.post<{ code: string }>(`${w(ws)}/invites`, { role }),
+  invites: (ws: string) => http.get<InviteInfo[]>(`${w(ws)}/invites`),
+  revokeInvite: (ws: string, id: string) => http.delete<InviteInfo>(`${w(ws)}/invites/${seg(id)}`),
   join: (code: string) => http.post<{ id: string }>('/api/join', { code }),
   /** Joins, or queues the request at a relay when the inviter is offline ({pending: true}). */
   joinQueued: (code: string) => http.post<{ id: string; pending: boolean; relay?: string }>('/api/joins', { code, wait: false }),

@@ -166,3 +166,14 @@ export type PeerEvent =
   | { type: 'presence'; workspace: string; member: string }
   | { type: 'rejected'; workspace: string; author: string; reason: string }
   | FileProgressEvent;
+
+/** An invitation this device issued, and what became of it (GET /api/workspaces/:ws/invites). */
+export interface InviteInfo {
+  id: string;
+  role: string;
+  expires: number;
+  state: 'open' | 'used' | 'expired' | 'revoked';
+  usedBy?: string;
+  usedByName?: string;
+  revokedBy?: string;
+}

@@ -1,8 +1,9 @@
-// Invite someone: choose their role, then share the code (copy, or scan the QR code).
+// Invite someone: choose their role, then share the code (copy, or scan the QR code). Below, the
+// invitations issued from this device that can still be used, each with a Revoke button.
 import { useEffect, useState } from 'react';
 import { errorText } from '../api/client.ts';
 import { api } from '../api/endpoints.ts';
-import type { Role } from '../api/types.ts';
+import type { InviteInfo, Role } from '../api/types.ts';
 import { Dialog } from '../components/Dialog.tsx';
 import { QrCode } from '../components/QrCode.tsx';
 
@@ -12,8 +13,25 @@ export function InviteDialog({ ws, name, open, onClose }: { ws: string; name: st
   const [busy, setBusy] = useState(false);
   const [copied, setCopied] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [issued, setIssued] = useState<InviteInfo[]>([]);
 
   useEffect(() => { if (!open) { setCode(null); setCopied(false); setError(null); } }, [open]);
+  useEffect(() => {
+    if (!open || code !== null) return;
+    let live = true;
+    api.invites(ws).then((list) => { if (live) setIssued(list); }, () => { if (live) setIssued([]); });
+    return () => { live = false; };
+  }, [open, code, ws]);
+
+  async function revoke(id: string) {
+    setError(null);
+    try {
+      const done = await api.revokeInvite(ws, id);
+      setIssued((list) => list.map((i) => (i.id === done.id ? done : i)));
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
 
   async function create() {
     setBusy(true);
@@ -61,6 +79,23 @@ export function InviteDialog({ ws, name, open, onClose }: { ws: string; name: st
             <button type="button" className="button" onClick={onClose}>Cancel</button>
             <button type="button" className="button primary" onClick={() => void create()} disabled={busy}>{busy ? 'Creating…' : 'Create invitation'}</button>
           </div>
+          {issued.some((i) => i.state === 'open' || i.state === 'revoked') && (
+            <section aria-label="Invitations you issued">
+              <h3 className="small">Invitations you issued</h3>
+              <ul className="plain-list">
+                {issued.filter((i) => i.state === 'open' || i.state === 'revoked').map((i) => (
+                  <li key={i.id} className="row">
+                    <span className="mono small">{i.id.slice(0, 8)}</span>
+                    <span>{i.role}</span>
+                    <span className="muted small">{i.state === 'revoked' ? 'revoked' : `expires ${new Date(i.expires).toLocaleDateString()}`}</span>
+                    {i.state === 'open' && (
+                      <button type="button" className="button small" aria-label={`Revoke invitation ${i.id.slice(0, 8)}`} onClick={() => void revoke(i.id)}>Revoke</button>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
         </div>
       ) : (
         <div className="invite-result">
