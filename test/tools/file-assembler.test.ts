@@ -62,8 +62,9 @@ async function assemble(dir: string, size: number, chunkSize: number, expectDire
   const path = join(dir, `out-${size}-${chunkSize}.bin`);
   const asm = new Assembler([{ name: 'f.bin', version, chunks: hashes, path }], () => undefined);
   // Last chunk first, then the rest backwards: the file grows from its end, out of order.
+  // Every other chunk as if its hash had been checked (from the network): decrypted without its tag.
   for (let i = chunks.length - 1; i >= 0; i--) {
-    assert.equal(await asm.write(hashes[i], chunks[i]), true);
+    assert.equal(await asm.write(hashes[i], chunks[i], i % 2 === 1), true);
     if (i === chunks.length - 1 && chunks.length > 1 && process.platform === 'linux') {
       const flags = openFlags(path + PART_SUFFIX);
       assert.equal(flags.length, 1, 'one fd on the partial file while it is written');
@@ -84,6 +85,22 @@ test('assembler: out-of-order chunks make the exact file, with direct I/O where 
   for (const size of [3 * 65536 + 1234, 4 * 65536, 1, 4097]) await assemble(dir, size, 65536, direct);
   // A chunk size that is not a multiple of 4096 cannot be written directly: through the cache.
   await assemble(dir, 5 * 5000 + 17, 5000, false);
+});
+
+test('assembler: a manifest with the wrong key is caught on the first chunk even when hashes were checked', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'trellis-assembler-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const content = bytes(3 * 65536, 7);
+  const { version, chunks, hashes } = sealed(content, 65536);
+  const wrong = { ...version, fileKey: Buffer.from(newFileKey()).toString('hex') };
+  const path = join(dir, 'wrong-key.bin');
+  const asm = new Assembler([{ name: 'f.bin', version: wrong, chunks: hashes, path }], () => undefined);
+  assert.equal(await asm.write(hashes[0], chunks[0], true), false, 'the first chunk has its tag checked');
+  // A chunk of the wrong size for its position is refused before any decryption.
+  assert.equal(await asm.write(hashes[1], chunks[1].subarray(0, 1000), true), false);
+  assert.equal(await asm.write(hashes[1], chunks[1]), false, 'unverified chunks are checked in full');
+  assert.deepEqual(asm.completed(), []);
+  await asm.abandon(true);
 });
 
 test('assembler: resuming from a partial file written directly keeps its verified blocks', async (t) => {

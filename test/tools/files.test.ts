@@ -10,7 +10,7 @@ import * as Y from 'yjs';
 import { DecodeError, toHex } from '../../src/core/bytes.ts';
 import type { ByteStream } from '../../src/core/byte-stream.ts';
 import { TrellisError } from '../../src/core/errors.ts';
-import { newFileKey, openChunk, sealChunk, sha256Hex } from '../../src/crypto/stream-seal.ts';
+import { decryptVerifiedChunk, newFileKey, openChunk, sealChunk, sha256Hex } from '../../src/crypto/stream-seal.ts';
 import { memoryPair } from '../../src/sync/memory-pair.ts';
 import type { DocAccess } from '../../src/tools/doc-access.ts';
 import {
@@ -59,6 +59,23 @@ test('chunks: sealed per position; key, index, count and every bit are checked',
   assert.throws(() => sealChunk(plain, key, 5, 5), /out of range/);
   // Same plaintext at another index: another ciphertext (nonces differ), so another address.
   assert.notEqual(sha256Hex(sealChunk(plain, key, 0, 5)), sha256Hex(sealChunk(plain, key, 1, 5)));
+});
+
+test('chunks: a chunk whose hash was checked decrypts without its tag to the same plaintext', () => {
+  const key = newFileKey();
+  const plain = prng(2)(256 * 1024);
+  for (const index of [1, 4]) {
+    const sealed = sealChunk(plain, key, index, 5);
+    const out = new Uint8Array(plain.byteLength + 100);
+    const got = decryptVerifiedChunk(sealed, key, index, 5, out);
+    assert.equal(got.buffer, out.buffer, 'into the buffer given');
+    assert.deepEqual(Buffer.from(got), Buffer.from(plain));
+    // Without the tag check, the position and key still decide the keystream: anything else is not the plaintext.
+    assert.notDeepEqual(Buffer.from(decryptVerifiedChunk(sealed, key, index + 1, 6)), Buffer.from(plain));
+    assert.notDeepEqual(Buffer.from(decryptVerifiedChunk(sealed, newFileKey(), index, 5)), Buffer.from(plain));
+  }
+  assert.throws(() => decryptVerifiedChunk(new Uint8Array(8), key, 0, 1), /not a sealed chunk/);
+  assert.throws(() => decryptVerifiedChunk(sealChunk(plain, key, 0, 1), key, 1, 1), /out of range/);
 });
 
 test('names: normalised from user input, canonical ones only from the network', () => {
