@@ -23,7 +23,7 @@ export interface StreamAdapterOptions {
 }
 
 const DEFAULT_READ_HIGH_WATER_MARK = 1024 * 1024;
-// A whole file chunk frame (256 KiB and its header) goes to the muxer at once: each piece becomes
+// A whole file chunk frame (256 KiB or more, and its header) goes to the muxer at once: each piece becomes
 // a yamux frame, and the receiver grants window (a frame back, a syscall) per frame, so 64 KiB
 // pieces cost the receiver's busy thread four times the window updates (bench/files: both the raw
 // stream and Trellis about 10% faster). Latency for other streams is set by the socket's buffers,

@@ -3,7 +3,7 @@
 // fetcher against in-memory servers: corruption, disconnects, missing chunks, refusals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
@@ -22,7 +22,9 @@ import { ChunkStore } from '../../src/tools/files/chunk-store.ts';
 import { readChunkFrames } from '../../src/tools/files/frame-reader.ts';
 import { CHUNKS_PER_ENTRY, chunksOf, filesDocId, readManifest, VERSIONS_MAP, writeVersion } from '../../src/tools/files/manifest.ts';
 import { isCanonicalName, localPath, normalizeName } from '../../src/tools/files/paths.ts';
-import { sealFile } from '../../src/tools/files/seal-file.ts';
+import { chunkSizeFor, sealFile } from '../../src/tools/files/seal-file.ts';
+
+const MiB = 1024 * 1024;
 import { barLine, formatBytes } from '../../src/cli/commands/files-progress.ts';
 
 function tempDir(t: { after: (fn: () => void) => void }, name: string): string {
@@ -230,6 +232,26 @@ test('sealFile: 256 KiB chunks, each decrypts at its position; an empty file has
   assert.deepEqual((await sealFile(join(dir, 'empty'), store, () => {}, { sync: false })).chunks, []);
 });
 
+test('sealFile: big files get bigger chunks (about a thousand per file, up to 1 MiB)', async (t) => {
+  assert.equal(chunkSizeFor(0), 256 * 1024);
+  assert.equal(chunkSizeFor(256 * MiB), 256 * 1024);
+  assert.equal(chunkSizeFor(256 * MiB + 1), 512 * 1024);
+  assert.equal(chunkSizeFor(512 * MiB + 1), 1024 * 1024);
+  assert.equal(chunkSizeFor(64 * 1024 * MiB), 1024 * 1024, 'never beyond 1 MiB');
+  // A sparse file just over 256 MiB: add picks 512 KiB chunks by itself, and they open at their positions.
+  const dir = tempDir(t, 'seal-big');
+  const store = new ChunkStore(join(dir, 'chunks'));
+  const path = join(dir, 'big');
+  writeFileSync(path, '');
+  truncateSync(path, 256 * MiB + 1);
+  const s = await sealFile(path, store, () => {}, { sync: false });
+  assert.equal(s.chunkSize, 512 * 1024);
+  assert.equal(s.chunks.length, 513);
+  const key = Buffer.from(s.fileKey, 'hex');
+  assert.deepEqual(openChunk((await store.read(s.chunks[0]))!, key, 0, 513), Buffer.alloc(512 * 1024));
+  assert.deepEqual(openChunk((await store.read(s.chunks[512]))!, key, 512, 513), Buffer.alloc(1));
+});
+
 /** Just enough DocAccess for the manifest: one participant, documents in memory. */
 function fakeDocs(): DocAccess & { entries: number } {
   const docs = new Map<string, Y.Doc>();
@@ -394,6 +416,23 @@ test('fetcher: resumes after a disconnect without fetching finished chunks again
   assert.equal(new Set(accepted).size, 30);
   assert.equal(accepted.length, 30, 'no chunk accepted twice');
   assert.ok(s.opens >= 2, 'a second stream was opened');
+});
+
+test('fetcher: 1 MiB chunks (a big file) come through with the window and buffers sized in bytes', async (t) => {
+  const dir = tempDir(t, 'fetch-big');
+  const rnd = prng(9);
+  const chunks = new Map<string, Uint8Array>();
+  for (let i = 0; i < 12; i++) { const b = rnd(MiB + 16 - (i === 11 ? 1000 : 0)); chunks.set(sha256Hex(b), b); }
+  const s = await server(dir, 'big', chunks);
+  const got = new Map<string, string>();
+  const r = await fetchChunks([...chunks.keys()], {
+    workspace: new Uint8Array(16), sources: () => [s], open: connect([s]), log: () => {}, chunkBytes: MiB + 16,
+    // The frame buffer is reused once accept returns: what it held must be read by then.
+    accept: async (h, sealed) => { got.set(h, sha256Hex(sealed)); },
+  });
+  assert.equal(r.fetched, 12);
+  assert.equal(r.bytes, 12 * (MiB + 16) - 1000);
+  for (const [h, d] of got) assert.equal(d, h);
 });
 
 test('fetcher: chunks nobody holds fail with "unavailable"; refusing servers stall out', async (t) => {

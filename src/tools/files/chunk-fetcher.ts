@@ -35,10 +35,15 @@ export interface FetchOptions {
   accept: (hashHex: string, sealed: Uint8Array) => Promise<void>;
   log: (line: string) => void;
   /**
-   * Most chunks requested from one member and not yet answered (default 64). Each stream adapts
-   * below that to what the path needs; see Pipe.
+   * Most chunks requested from one member and not yet answered (default: 16 MiB of chunks). Each
+   * stream adapts below that to what the path needs; see Pipe.
    */
   window?: number;
+  /**
+   * The largest sealed chunk expected (default: a 256 KiB chunk). Sizes the reused frame buffers
+   * and turns the window's bounds, set in bytes, into chunks.
+   */
+  chunkBytes?: number;
   /** Fail when nothing arrived for this long (members gone, or all refusing). Default 60 s. */
   stallMs?: number;
   /** Fail when every connected member has said MISSING for the remaining chunks for this long. Default 10 s. */
@@ -55,12 +60,16 @@ export interface FetchResult {
 }
 
 const WANT_BATCH = 8;
-/** Frame of a standard chunk (256 KiB sealed, plus type and hash): the size of pooled frame buffers. */
-const CHUNK_FRAME_BYTES = 1 + 32 + 256 * 1024 + 16;
-/** Most chunks requested from one member and not yet answered (16 MiB of 256 KiB chunks). */
-const DEFAULT_WINDOW = 64;
+/** A standard sealed chunk (256 KiB and its tag). */
+const DEFAULT_CHUNK_BYTES = 256 * 1024 + 16;
+/** Most bytes of chunks requested from one member and not yet answered. */
+const MAX_WINDOW_BYTES = 16 * 1024 * 1024;
 /** Fewest: enough to keep a member busy while the next requests travel on a LAN. */
-const MIN_WINDOW = 8;
+const MIN_WINDOW_BYTES = 2 * 1024 * 1024;
+/** ...and never fewer chunks than this, however big they are. */
+const MIN_WINDOW_CHUNKS = 4;
+/** Frame buffers kept for reuse: about what one stream has in flight on a short path (at least twice the smallest window). */
+const POOL_BYTES = 4 * 1024 * 1024;
 /** Chunks processed (written, stored) at once per stream while the next ones arrive. */
 const ACCEPT_PARALLEL = 4;
 /** A chunk that arrives corrupted this many times fails the job. */
@@ -87,6 +96,7 @@ interface Backoff { until: number; delay: number }
 class FetchJob {
   private readonly opts: FetchOptions;
   private readonly window: number;
+  private readonly minWindow: number;
   private readonly queue = new Set<string>();
   private readonly inflight = new Map<string, string>();
   private readonly lacks = new Map<string, Set<string>>();
@@ -103,11 +113,16 @@ class FetchJob {
   private lastRetry = 0;
   private waiters: (() => void)[] = [];
   private readonly result: FetchResult = { fetched: 0, bytes: 0, corrupt: 0 };
-  private readonly pool = new BufferPool(CHUNK_FRAME_BYTES, 16);
+  private readonly pool: BufferPool;
 
   constructor(hashes: readonly string[], opts: FetchOptions) {
     this.opts = opts;
-    this.window = Math.max(1, opts.window ?? DEFAULT_WINDOW);
+    const chunkBytes = Math.max(1, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    this.minWindow = Math.max(MIN_WINDOW_CHUNKS, Math.floor(MIN_WINDOW_BYTES / chunkBytes));
+    this.window = Math.max(1, opts.window ?? Math.max(this.minWindow, Math.floor(MAX_WINDOW_BYTES / chunkBytes)));
+    // Frames of a CHUNK: type, hash, sealed chunk.
+    const frameBytes = 1 + 32 + chunkBytes;
+    this.pool = new BufferPool(frameBytes, Math.max(2 * this.minWindow, Math.ceil(POOL_BYTES / frameBytes)));
     for (const h of hashes) this.queue.add(h);
     this.remaining = this.queue.size;
   }
@@ -233,7 +248,7 @@ class FetchJob {
     this.streams.add(stream);
     const frames = readChunkFrames(stream, MAX_CHUNK_FRAME, (n) => this.pool.take(n));
     const outstanding: string[] = [];
-    const pipe = new Pipe(Math.min(MIN_WINDOW, this.window), this.window);
+    const pipe = new Pipe(Math.min(this.minWindow, this.window), this.window);
     const accepting: Promise<void>[] = [];
     let clean = false;
     try {

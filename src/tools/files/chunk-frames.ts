@@ -14,7 +14,7 @@ export const CHUNKS_PROTOCOL = '/trellis/chunks/1.0.0';
 export const CHUNKS_PUSH_PROTOCOL = '/trellis/chunks-push/1.0.0';
 export const CHUNKS_VERSION = 1;
 export const WORKSPACE_BYTES = 16;
-/** Largest plaintext chunk a manifest may declare (Trellis writes 256 KiB chunks). */
+/** Largest plaintext chunk a manifest may declare (Trellis writes 256 KiB to 1 MiB chunks, by file size). */
 export const MAX_CHUNK_SIZE = 1024 * 1024;
 /** Largest sealed chunk on the wire. */
 export const MAX_SEALED_CHUNK = MAX_CHUNK_SIZE + CHUNK_OVERHEAD;

@@ -9,6 +9,7 @@ import { fromHex, toHex } from '../../core/bytes.ts';
 import type { ByteStream } from '../../core/byte-stream.ts';
 import { TrellisError } from '../../core/errors.ts';
 import { randomBytes } from '../../crypto/sodium.ts';
+import { CHUNK_OVERHEAD } from '../../crypto/stream-seal.ts';
 import type { DocAccess } from '../doc-access.ts';
 import { CHUNKS_PROTOCOL, CHUNKS_PUSH_PROTOCOL } from './chunk-frames.ts';
 import { fetchChunks, type FetchResult, type FetchSource } from './chunk-fetcher.ts';
@@ -447,7 +448,7 @@ export class FilesService {
             throw new TrellisError('invalid', `"${printable(name)}" is damaged: a chunk matches its hash but does not decrypt with the file's key (a bad manifest entry)`);
           }
           if (keep) await this.store.write(h, sealed);
-        });
+        }, Math.max(...targets.map((t) => t.version.chunkSize)) + CHUNK_OVERHEAD);
       }
     } catch (err) {
       // The partial files stay: the next get resumes from them.
@@ -529,7 +530,8 @@ export class FilesService {
     return out;
   }
 
-  private async fetch(ws: string, hashes: string[], accept: (h: string, sealed: Uint8Array) => Promise<void>): Promise<FetchResult> {
+  /** `chunkBytes`: the largest sealed chunk among them, when known (see FetchOptions). */
+  private async fetch(ws: string, hashes: string[], accept: (h: string, sealed: Uint8Array) => Promise<void>, chunkBytes?: number): Promise<FetchResult> {
     if (this.stopped) throw new TrellisError('unavailable', 'the peer is stopping');
     await this.waitForSource(ws);
     return fetchChunks(hashes, {
@@ -544,6 +546,7 @@ export class FilesService {
       log: this.log,
       onCorrupt: () => { this.counters.chunksCorrupt++; },
       signal: this.aborter.signal,
+      ...(chunkBytes !== undefined ? { chunkBytes } : {}),
       ...(this.opts.window !== undefined ? { window: this.opts.window } : {}),
       ...(this.opts.stallMs !== undefined ? { stallMs: this.opts.stallMs } : {}),
       ...(this.opts.missingMs !== undefined ? { missingMs: this.opts.missingMs } : {}),
@@ -585,7 +588,8 @@ export class FilesService {
     try {
       const missing = [...this.chunkSet(ws)].filter((h) => !this.store.has(h));
       if (missing.length > 0 && this.sources(ws).length > 0) {
-        const r = await this.fetch(ws, missing, (h, sealed) => this.store.write(h, sealed));
+        const biggest = Math.max(CHUNK_SIZE, ...[...this.view(ws).byId.values()].map((v) => v.chunkSize));
+        const r = await this.fetch(ws, missing, (h, sealed) => this.store.write(h, sealed), biggest + CHUNK_OVERHEAD);
         this.log(`files: keep-all ${ws.slice(0, 8)}: fetched ${r.fetched} chunk(s), ${r.corrupt} corrupt`);
         // Kept here now: a relay that lacks them gets them from us.
         if (r.fetched > 0) this.schedulePush(ws, 0);

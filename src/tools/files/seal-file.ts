@@ -1,14 +1,31 @@
-// `add`'s side of a file: reads a local file once, in 256 KiB pieces, seals each piece with a fresh
-// file key and stores it under its hash. Holds three chunk buffers, reused: the next piece is read
-// and sealed while the previous one is being written.
+// `add`'s side of a file: reads a local file once, in chunk-sized pieces, seals each piece with a
+// fresh file key and stores it under its hash. Holds three chunk buffers, reused: the next piece is
+// read and sealed while the previous one is being written.
+//
+// Chunk size: 256 KiB, doubled for big files until a file has at most about a thousand chunks, up
+// to 1 MiB (as Syncthing scales its blocks): every chunk costs a hash in the manifest (which every
+// member and relay syncs), a file in each chunk store, and per-chunk work on both ends of a
+// transfer, while a bigger chunk only costs more memory per chunk in flight (bounded in bytes by
+// the fetcher) and a little more to refetch after an interruption.
 import { open } from 'node:fs/promises';
 import { toHex } from '../../core/bytes.ts';
 import { TrellisError } from '../../core/errors.ts';
 import { CHUNK_OVERHEAD, newFileKey, sealChunk, sha256Hex } from '../../crypto/stream-seal.ts';
 import type { ChunkStore } from './chunk-store.ts';
 
-/** Plaintext bytes per chunk. */
+/** Plaintext bytes per chunk of a file up to 256 MiB. */
 export const CHUNK_SIZE = 256 * 1024;
+/** The largest chunk size add chooses. */
+const BIG_CHUNK_SIZE = 1024 * 1024;
+/** Chunks a file may have before its chunk size is doubled (up to BIG_CHUNK_SIZE). */
+const TARGET_CHUNKS = 1024;
+
+/** The chunk size add uses for a file of `size` bytes. */
+export function chunkSizeFor(size: number): number {
+  let c = CHUNK_SIZE;
+  while (c < BIG_CHUNK_SIZE && size > c * TARGET_CHUNKS) c *= 2;
+  return c;
+}
 
 export interface SealedFile {
   size: number;
@@ -25,10 +42,10 @@ export interface SealOptions {
 }
 
 export async function sealFile(path: string, store: ChunkStore, onBytes: (n: number) => void, opts: SealOptions): Promise<SealedFile> {
-  const chunkSize = opts.chunkSize ?? CHUNK_SIZE;
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
+    const chunkSize = opts.chunkSize ?? chunkSizeFor(size);
     const count = Math.ceil(size / chunkSize);
     const key = newFileKey();
     const chunks: string[] = [];
