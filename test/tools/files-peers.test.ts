@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Peer } from '../../src/peer.ts';
@@ -140,6 +140,27 @@ test('add on A, get on B: identical bytes; versions, rm, restore, folders', { ti
   await assert.rejects(a.peer.files.add(ws, 'relative/path'), /relative/);
   await assert.rejects(a.peer.files.add(ws, src, { as: '../escape' }), /"\.\."/);
   await assert.rejects(b.peer.files.get(ws, 'docs/report.bin', 'out.bin'), /relative/);
+});
+
+test('a file over 256 MiB travels in 512 KiB chunks (bigger than a yamux window) and arrives intact', { timeout: 120_000 }, async (t) => {
+  const { all: [a, b], ws, scratch } = await group(t, ['alice', 'bob'], ['participant']);
+  // Sparse, with random bytes at the start, across a chunk boundary and in the last (short) chunk.
+  const src = join(scratch, 'big.bin');
+  const size = 256 * 1024 * 1024 + 4321;
+  const fd = openSync(src, 'w');
+  try {
+    for (const at of [0, 3 * 512 * 1024 - 700, size - 2000]) writeSync(fd, randomBytes(2000), 0, 2000, at);
+    ftruncateSync(fd, size);
+  } finally {
+    closeSync(fd);
+  }
+  const added = await a.peer.files.add(ws, src, { as: 'big.bin' });
+  assert.deepEqual(added.added.map((x) => [x.name, x.chunks]), [['big.bin', 513]]);
+  await waitFor(() => b.peer.files.list(ws).length === 1, 15_000, 'manifest at bob');
+  const out = join(scratch, 'big-copy.bin');
+  const got = await b.peer.files.get(ws, 'big.bin', out);
+  assert.deepEqual([got.fetched, got.local], [513, 0]);
+  assert.equal(await sha256File(out), await sha256File(src));
 });
 
 test('a corrupted chunk from a bad server is detected and fetched from another member', { timeout: 60_000 }, async (t) => {
