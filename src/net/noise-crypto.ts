@@ -34,7 +34,27 @@ function partsOf(u: Bytes): Iterable<Uint8Array> {
   return u instanceof Uint8Array ? [u] : u;
 }
 
-/** Copies the first `n` bytes of `from` into `to`. */
+/**
+ * Buffers whose sender wants to know when every byte of them has been encrypted (copied into a
+ * Noise message), after which nothing refers to them any more and they may be reused: see
+ * whenEncrypted. Keyed by the ArrayBuffer, so the views the muxer makes of them count too.
+ */
+const watched = new WeakMap<ArrayBufferLike, { left: number; release: () => void }>();
+
+/**
+ * Calls `release` once `bytes.byteLength` bytes of `bytes`'s ArrayBuffer have been encrypted, that
+ * is once all of `bytes`, sent on a stream of a connection using this cipher, has been copied into
+ * Noise messages. The muxer passes views of what it was given down to here, so they are seen; a
+ * part that some layer copied first is not, and then `release` is never called (the buffer is then
+ * simply not reused). Nothing else of that ArrayBuffer may be sent meanwhile.
+ */
+export function whenEncrypted(bytes: Uint8Array, release: () => void): void {
+  // A buffer watched already (its earlier bytes not all sent): never released, so never reused.
+  if (watched.has(bytes.buffer)) { watched.delete(bytes.buffer); return; }
+  watched.set(bytes.buffer, { left: bytes.byteLength, release });
+}
+
+/** Copies the first `n` bytes of `from` into `to`, and counts the parts of watched buffers. */
 function copyInto(to: Buffer, from: Bytes, n: number): void {
   let at = 0;
   for (const part of partsOf(from)) {
@@ -42,6 +62,11 @@ function copyInto(to: Buffer, from: Bytes, n: number): void {
     const take = Math.min(part.byteLength, n - at);
     to.set(take === part.byteLength ? part : part.subarray(0, take), at);
     at += take;
+    const w = watched.get(part.buffer);
+    if (w !== undefined) {
+      w.left -= take;
+      if (w.left <= 0) { watched.delete(part.buffer); w.release(); }
+    }
   }
 }
 

@@ -8,6 +8,7 @@
 // and waits for 'drain' events itself.
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface';
 import type { ByteStream } from '../core/byte-stream.ts';
+import { whenEncrypted } from './noise-crypto.ts';
 
 export interface StreamAdapterOptions {
   /** Bytes queued for a slow reader before the stream is paused (the remote then runs out of window). */
@@ -163,9 +164,11 @@ export function toByteStream(stream: Stream, options: StreamAdapterOptions = {})
       return iterator;
     },
 
-    // The bytes are referenced, not copied, until the muxer has encrypted them: callers must not
-    // reuse the buffer after calling write.
-    async write(bytes: Uint8Array): Promise<void> {
+    // The bytes are referenced, not copied, until Noise has encrypted them: callers must not reuse
+    // the buffer after calling write, except once `release` was called (noise-crypto.ts sees the
+    // bytes go by; every connection of ours encrypts with it).
+    async write(bytes: Uint8Array, release?: () => void): Promise<void> {
+      if (release !== undefined && bytes.byteLength > 0) whenEncrypted(bytes, release);
       for (let offset = 0; offset < bytes.byteLength; offset += maxSendChunk) {
         while (stream.writableNeedsDrain) await whenWritable(stream);
         if (stream.writeStatus !== 'writable') {

@@ -14,7 +14,7 @@ import { createLibp2p } from 'libp2p';
 import { Uint8ArrayList } from 'uint8arraylist';
 import { signingKeyPair } from '../../src/crypto/sodium.ts';
 import { createNetNode } from '../../src/net/libp2p-node.ts';
-import { noiseCrypto } from '../../src/net/noise-crypto.ts';
+import { noiseCrypto, whenEncrypted } from '../../src/net/noise-crypto.ts';
 import { toByteStream } from '../../src/net/stream-adapter.ts';
 
 const bytesOf = (x: Uint8Array | Uint8ArrayList): Uint8Array => (x instanceof Uint8Array ? x : x.subarray());
@@ -94,4 +94,60 @@ test('noise cipher: a Trellis node and a stock libp2p node carry 16 MiB each way
   await reading;
   assert.equal(received, TOTAL);
   assert.equal(got.digest('hex'), sent.digest('hex'));
+});
+
+test('noise cipher: a watched buffer is released once all its bytes are encrypted, not before', () => {
+  const k = randomBytes(32);
+  const nonce = randomBytes(12);
+  const buf = new Uint8Array(100);
+  let released = 0;
+  whenEncrypted(buf, () => { released++; });
+  noiseCrypto.chaCha20Poly1305Encrypt(new Uint8ArrayList(randomBytes(12), buf.subarray(0, 60)), nonce, new Uint8Array(0), k);
+  assert.equal(released, 0, '60 of 100 bytes encrypted');
+  noiseCrypto.chaCha20Poly1305Encrypt(new Uint8ArrayList(buf.subarray(60, 100), randomBytes(5)), nonce, new Uint8Array(0), k);
+  assert.equal(released, 1);
+  noiseCrypto.chaCha20Poly1305Encrypt(buf, nonce, new Uint8Array(0), k);
+  assert.equal(released, 1, 'once');
+  // Watched twice before its bytes went: never released (so never reused).
+  const twice = new Uint8Array(10);
+  whenEncrypted(twice, () => { released++; });
+  whenEncrypted(twice, () => { released++; });
+  noiseCrypto.chaCha20Poly1305Encrypt(twice, nonce, new Uint8Array(0), k);
+  assert.equal(released, 1);
+});
+
+test('stream write with release: buffers reused at release never change what the other side gets', { timeout: 60_000 }, async (t) => {
+  const PROTOCOL = '/trellis-test/release/1.0.0';
+  const node = () => createNetNode({ signingSecretKey: signingKeyPair().secretKey, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, log: () => {} });
+  const [a, b] = await Promise.all([node(), node()]);
+  t.after(async () => { await Promise.allSettled([a.stop(), b.stop()]); });
+  const got = createHash('sha256');
+  let received = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => { done = resolve; });
+  await b.handle(PROTOCOL, (stream) => {
+    void (async () => { for await (const c of stream) { got.update(c); received += c.byteLength; } done(); })();
+  });
+  const { stream } = await a.openStream(b.addrs()[0], PROTOCOL);
+  // Four buffers of 300 KiB go round: each is refilled with new bytes as soon as it is released. A
+  // release that came before Noise had copied all of it would change bytes still to be sent.
+  const SIZE = 300 * 1024;
+  const free: Uint8Array[] = Array.from({ length: 4 }, () => new Uint8Array(SIZE));
+  const sent = createHash('sha256');
+  let writes = 0;
+  let releases = 0;
+  let waiting: (() => void) | undefined;
+  for (let i = 0; i < 64; i++) {
+    while (free.length === 0) await new Promise<void>((resolve) => { waiting = resolve; });
+    const buf = free.pop()!;
+    buf.set(randomBytes(SIZE));
+    sent.update(buf);
+    writes++;
+    await stream.write(buf, () => { releases++; buf.fill(0xee); free.push(buf); waiting?.(); waiting = undefined; });
+  }
+  await stream.close();
+  await finished;
+  assert.equal(received, 64 * SIZE);
+  assert.equal(got.digest('hex'), sent.digest('hex'));
+  assert.equal(releases, writes, 'every buffer came back');
 });

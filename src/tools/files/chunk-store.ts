@@ -63,14 +63,15 @@ export class ChunkStore {
   /**
    * Like read(), synchronously: what the chunk server uses. A 256 KiB read from the page cache
    * blocks for about 0.1 ms, while the promise API's open/stat/read/close hand-offs to the thread
-   * pool cost about half a millisecond of CPU per chunk, as much as sending it.
+   * pool cost about half a millisecond of CPU per chunk, as much as sending it. `alloc` gives the
+   * buffer to read into (from a pool of reused ones, say).
    */
-  readSync(hashHex: string, reserve = 0): Uint8Array | undefined {
+  readSync(hashHex: string, reserve = 0, alloc: (n: number) => Uint8Array = (n) => Buffer.allocUnsafe(n)): Uint8Array | undefined {
     let fd: number;
     try { fd = openSync(this.path(hashHex), 'r'); } catch (err) { if (isMissing(err)) return undefined; throw err; }
     try {
       const size = fstatSync(fd).size;
-      const out = Buffer.allocUnsafe(reserve + size);
+      const out = alloc(reserve + size);
       let got = 0;
       while (got < size) {
         const n = readSync(fd, out, reserve + got, size - got, got);
