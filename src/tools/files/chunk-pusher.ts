@@ -7,13 +7,17 @@ import { toHex } from '../../core/bytes.ts';
 import type { ByteStream } from '../../core/byte-stream.ts';
 import { CHUNK_HEADER_BYTES, ChunkFrameType, CHUNKS_VERSION, encodeChunkFrame, fillChunkHeader, MAX_WANT, type ChunkFrame } from './chunk-frames.ts';
 import { readChunkFrames, withTimeout } from './frame-reader.ts';
+import { sendBuffers } from './send-buffers.ts';
 
 export interface PushOptions {
   /** 16-byte workspace id. */
   workspace: Uint8Array;
   open: () => Promise<ByteStream>;
-  /** The sealed chunk with `reserve` free bytes in front of it, or undefined if no longer held here. */
-  read: (hashHex: string, reserve: number) => Uint8Array | undefined;
+  /**
+   * The sealed chunk with `reserve` free bytes in front of it, in a buffer from `alloc`, or
+   * undefined if no longer held here.
+   */
+  read: (hashHex: string, reserve: number, alloc: (n: number) => Uint8Array) => Uint8Array | undefined;
   /** Called for every chunk the relay holds now (it had it, or stored it). */
   confirmed?: (hashHex: string) => void;
   /** PUTs sent and not yet answered. Default 8. */
@@ -104,9 +108,13 @@ export async function pushChunks(hashes: readonly string[], opts: PushOptions): 
       while (lacking === undefined) lacking = await readOne();
       for (const h of lacking) {
         while (unanswered >= window) await readOne();
-        const frame = opts.read(h, CHUNK_HEADER_BYTES);
-        if (frame === undefined || frame.byteLength <= CHUNK_HEADER_BYTES) { result.skipped++; continue; }
-        await stream.write(fillChunkHeader(frame, Buffer.from(h, 'hex'), ChunkFrameType.put));
+        const frame = opts.read(h, CHUNK_HEADER_BYTES, (n) => sendBuffers.take(n));
+        if (frame === undefined || frame.byteLength <= CHUNK_HEADER_BYTES) {
+          if (frame !== undefined) sendBuffers.give(frame);
+          result.skipped++;
+          continue;
+        }
+        await stream.write(fillChunkHeader(frame, Buffer.from(h, 'hex'), ChunkFrameType.put), () => sendBuffers.give(frame));
         expected.push({ kind: 'stored', hash: h, bytes: frame.byteLength - CHUNK_HEADER_BYTES });
         unanswered++;
       }

@@ -9,8 +9,8 @@ import {
   type ChunkFrame,
 } from './chunk-frames.ts';
 import type { ChunkStore } from './chunk-store.ts';
-import { BufferPool } from './buffer-pool.ts';
 import { readChunkFrames } from './frame-reader.ts';
+import { sendBuffers } from './send-buffers.ts';
 
 export interface ChunkServerContext {
   /** Where the chunks are: one store, or one per workspace (a relay keeps workspaces apart). */
@@ -89,29 +89,21 @@ async function hello(frames: AsyncGenerator<ChunkFrame>, remoteKeyHex: string, c
   return ws;
 }
 
-/**
- * Buffers that chunks are read into, reused once the transport has encrypted what they held
- * (ByteStream.write's release): a fresh buffer per chunk cost the server as much CPU in page faults
- * (first touches of new memory) as reading the chunk. Shared by every stream; each is big enough
- * for the largest frame, which costs memory only for the part a chunk touched.
- */
-const frameBuffers = new BufferPool(CHUNK_HEADER_BYTES + MAX_SEALED_CHUNK, 8);
-
 async function answer(stream: ByteStream, ws: string, hashes: string[], ctx: ChunkServerContext): Promise<void> {
   for (const h of hashes) {
     const hash = Buffer.from(h, 'hex');
     const store = typeof ctx.store === 'function' ? ctx.store(ws) : ctx.store;
-    const frame = store && ctx.lists(ws, h) ? store.readSync(h, CHUNK_HEADER_BYTES, (n) => frameBuffers.take(n)) : undefined;
+    const frame = store && ctx.lists(ws, h) ? store.readSync(h, CHUNK_HEADER_BYTES, (n) => sendBuffers.take(n)) : undefined;
     const size = frame === undefined ? 0 : frame.byteLength - CHUNK_HEADER_BYTES;
     if (frame === undefined || size < 1 || size > MAX_SEALED_CHUNK) {
-      if (frame !== undefined) frameBuffers.give(frame);
+      if (frame !== undefined) sendBuffers.give(frame);
       const reason = ctx.lists(ws, h) ? MissingReason.notHeld : MissingReason.notInWorkspace;
       await stream.write(encodeChunkFrame({ type: ChunkFrameType.missing, hash, reason }));
       continue;
     }
     fillChunkHeader(frame, hash);
     ctx.tamper?.(h, frame);
-    await stream.write(frame, () => frameBuffers.give(frame));
+    await stream.write(frame, () => sendBuffers.give(frame));
     ctx.served(size);
   }
 }

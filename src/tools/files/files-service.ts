@@ -650,7 +650,7 @@ export class FilesService {
       const r = await pushChunks(hashes, {
         workspace: fromHex(ws),
         open: async () => (await this.net.openStream(peer.peerId, CHUNKS_PUSH_PROTOCOL)).stream,
-        read: (h, reserve) => this.store.readSync(h, reserve),
+        read: (h, reserve, alloc) => this.store.readSync(h, reserve, alloc),
         confirmed: (h) => { at.add(h); },
         signal: this.aborter.signal,
       });
