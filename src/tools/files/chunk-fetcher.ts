@@ -368,8 +368,8 @@ class FetchJob {
  * The request window of one stream. Too small a window leaves a far member idle while requests
  * travel (throughput <= window / round trip); too large a one, on a fast path where the receiver is
  * the bottleneck, only queues chunks in buffers: each queued chunk survives young-generation
- * collections and ends up costing full ones (bench/files: 64 chunks in flight on loopback ran 15%
- * slower than 12). So: about twice the bytes the member delivers per round trip, the round trip
+ * collections and ends up costing full ones (bench/files: 64 chunks of 256 KiB in flight on
+ * loopback ran 15% slower than 12). So: about twice the bytes the member delivers per round trip, the round trip
  * being the shortest time seen from a request to its answer (queueing only lengthens it), the rate
  * what it delivered so far. Growing the window raises the rate it can show, so on a long path the
  * window doubles per round trip until the path, not the window, is the limit.
