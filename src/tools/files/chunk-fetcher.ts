@@ -118,8 +118,9 @@ class FetchJob {
   constructor(hashes: readonly string[], opts: FetchOptions) {
     this.opts = opts;
     const chunkBytes = Math.max(1, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
-    this.minWindow = Math.max(MIN_WINDOW_CHUNKS, Math.floor(MIN_WINDOW_BYTES / chunkBytes));
-    this.window = Math.max(1, opts.window ?? Math.max(this.minWindow, Math.floor(MAX_WINDOW_BYTES / chunkBytes)));
+    // Rounded: a chunk size and its tag count as the chunk size (256 KiB chunks: 8 to 64, as before).
+    this.minWindow = Math.max(MIN_WINDOW_CHUNKS, Math.round(MIN_WINDOW_BYTES / chunkBytes));
+    this.window = Math.max(1, opts.window ?? Math.max(this.minWindow, Math.round(MAX_WINDOW_BYTES / chunkBytes)));
     // Frames of a CHUNK: type, hash, sealed chunk.
     const frameBytes = 1 + 32 + chunkBytes;
     this.pool = new BufferPool(frameBytes, Math.max(2 * this.minWindow, Math.ceil(POOL_BYTES / frameBytes)));
