@@ -12,7 +12,7 @@ import type { ByteStream } from '../../core/byte-stream.ts';
 import { TrellisError } from '../../core/errors.ts';
 import { sha256Hex } from '../../crypto/stream-seal.ts';
 import { BufferPool } from './buffer-pool.ts';
-import { ChunkFrameType, CHUNKS_VERSION, encodeChunkFrame, MAX_CHUNK_FRAME, type ChunkFrame } from './chunk-frames.ts';
+import { ChunkFrameType, CHUNKS_VERSION, encodeChunkFrame, MAX_CHUNK_FRAME, MAX_SEALED_CHUNK, type ChunkFrame } from './chunk-frames.ts';
 import { readChunkFrames, withTimeout } from './frame-reader.ts';
 
 export interface FetchSource {
@@ -117,7 +117,7 @@ class FetchJob {
 
   constructor(hashes: readonly string[], opts: FetchOptions) {
     this.opts = opts;
-    const chunkBytes = Math.max(1, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    const chunkBytes = Math.min(MAX_SEALED_CHUNK, Math.max(1024, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES));
     // Rounded: a chunk size and its tag count as the chunk size (256 KiB chunks: 8 to 64, as before).
     this.minWindow = Math.max(MIN_WINDOW_CHUNKS, Math.round(MIN_WINDOW_BYTES / chunkBytes));
     this.window = Math.max(1, opts.window ?? Math.max(this.minWindow, Math.round(MAX_WINDOW_BYTES / chunkBytes)));

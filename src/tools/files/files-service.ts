@@ -448,7 +448,7 @@ export class FilesService {
             throw new TrellisError('invalid', `"${printable(name)}" is damaged: a chunk matches its hash but does not decrypt with the file's key (a bad manifest entry)`);
           }
           if (keep) await this.store.write(h, sealed);
-        }, Math.max(...targets.map((t) => t.version.chunkSize)) + CHUNK_OVERHEAD);
+        }, targets.reduce((m, t) => Math.max(m, t.version.chunkSize), CHUNK_SIZE) + CHUNK_OVERHEAD);
       }
     } catch (err) {
       // The partial files stay: the next get resumes from them.
@@ -588,7 +588,8 @@ export class FilesService {
     try {
       const missing = [...this.chunkSet(ws)].filter((h) => !this.store.has(h));
       if (missing.length > 0 && this.sources(ws).length > 0) {
-        const biggest = Math.max(CHUNK_SIZE, ...[...this.view(ws).byId.values()].map((v) => v.chunkSize));
+        let biggest = CHUNK_SIZE;
+        for (const v of this.view(ws).byId.values()) biggest = Math.max(biggest, v.chunkSize);
         const r = await this.fetch(ws, missing, (h, sealed) => this.store.write(h, sealed), biggest + CHUNK_OVERHEAD);
         this.log(`files: keep-all ${ws.slice(0, 8)}: fetched ${r.fetched} chunk(s), ${r.corrupt} corrupt`);
         // Kept here now: a relay that lacks them gets them from us.
