@@ -24,11 +24,11 @@ export interface StreamAdapterOptions {
 }
 
 const DEFAULT_READ_HIGH_WATER_MARK = 1024 * 1024;
-// A whole file chunk frame (256 KiB or more, and its header) goes to the muxer at once: each piece becomes
-// a yamux frame, and the receiver grants window (a frame back, a syscall) per frame, so 64 KiB
-// pieces cost the receiver's busy thread four times the window updates (bench/files: both the raw
-// stream and Trellis about 10% faster). Latency for other streams is set by the socket's buffers,
-// which hold megabytes on a fast path, more than by this.
+// Pieces of up to 512 KiB: a 256 KiB file chunk frame goes to the muxer whole, a 1 MiB one in
+// three pieces. Each piece becomes a yamux frame, and the receiver grants window (a frame back, a
+// syscall) per frame, so 64 KiB pieces cost the receiver's busy thread four times the window
+// updates (bench/files: both the raw stream and Trellis about 10% faster). Latency for other
+// streams is set by the socket's buffers, which hold megabytes on a fast path, more than by this.
 const DEFAULT_MAX_SEND_CHUNK = 512 * 1024;
 const DEFAULT_PAUSED_BUFFER_LIMIT = 32 * 1024 * 1024;
 
