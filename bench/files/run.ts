@@ -6,7 +6,8 @@
 //
 // Usage: node bench/files/run.ts [--mib N] [--runs N] [--no-results] [--keep]
 //   --mib N       file size in MiB, default 1024 (1 GiB); other sizes are not written to RESULTS.md
-//   --runs N      measured pairs (raw, then Trellis), default 3; the median is reported
+//   --runs N      measured pairs (raw, then Trellis), default 5 (this machine swings: one pair says
+//                 little); the median is reported
 //   --no-results  print only, do not append to bench/RESULTS.md
 //   --keep        keep the temporary directory
 //   --profile DIR write CPU profiles of A and B during each get to DIR (a-N.cpuprofile, b-N.cpuprofile)
@@ -30,7 +31,7 @@ const RESULTS = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
 interface Options { mib: number; runs: number; results: boolean; keep: boolean; profile?: string; peerFlags: string[]; rawFlags: string[] }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { mib: 1024, runs: 3, results: true, keep: false, peerFlags: [], rawFlags: [] };
+  const o: Options = { mib: 1024, runs: 5, results: true, keep: false, peerFlags: [], rawFlags: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
