@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { explainWriteError } from '../../tools/files/io-errors.ts';
 import { baseName, normalizeName } from '../../tools/files/paths.ts';
 import { HttpError } from '../http-errors.ts';
 import { rawRoute, type RequestScope } from '../router.ts';
@@ -78,7 +79,12 @@ export const fileTransferRoutes = [
             done(size > MAX_UPLOAD_BYTES ? tooLarge() : null, chunk);
           },
         });
-        await pipeline(req, limit, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+        try {
+          await pipeline(req, limit, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+        } catch (err) {
+          // A full disk under the home is the user's to fix: say so (not "internal error").
+          throw explainWriteError(err, `the daemon's folder for uploads (${join(home, 'uploads')})`, 'upload it again');
+        }
         const result = await service.add(ws, tmp, { as: name, ...(job !== undefined ? { job } : {}) });
         const body = JSON.stringify(result);
         res.writeHead(201, {

@@ -4,7 +4,7 @@
 // those relays (what they lack), so that others can fetch a file while its author is offline.
 // The daemon's routes call this; paths here are paths on this machine.
 import { lstat, opendir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { fromHex, toHex } from '../../core/bytes.ts';
 import type { ByteStream } from '../../core/byte-stream.ts';
 import { TrellisError } from '../../core/errors.ts';
@@ -19,6 +19,7 @@ import { ChunkStore } from './chunk-store.ts';
 import { Assembler, PART_SUFFIX, type AssemblyTarget } from './file-assembler.ts';
 import { chunksOf, filesDocId, readManifest, writeVersion, type FileVersion, type ManifestView } from './manifest.ts';
 import { baseName, localPath, normalizeName, printable } from './paths.ts';
+import { explainWriteError, isWriteOnlyFailure } from './io-errors.ts';
 import { Progress } from './progress.ts';
 import { CHUNK_SIZE, sealFile } from './seal-file.ts';
 import { FilesSettings, isFetchPolicy, type FetchPolicy } from './settings.ts';
@@ -362,6 +363,8 @@ export class FilesService {
         sealed = await sealFile(f.path, this.store, (n) => progress.add(n), { sync: true, signal: this.aborter.signal });
       } catch (err) {
         if (err instanceof TrellisError) throw err;
+        // Writing the sealed chunks (a full disk, say) is about this peer's home, not the file.
+        if (isWriteOnlyFailure(err) || this.inStore(err)) throw explainWriteError(err, `the chunk store (${printable(this.store.dir)})`, 'add it again');
         if (st.isDirectory()) { skipped.push({ path: f.path, reason: `cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }); continue; }
         throw new TrellisError('invalid', `cannot read ${printable(f.path)}: ${(err as Error).message}`);
       }
@@ -454,7 +457,8 @@ export class FilesService {
       // The partial files stay: the next get resumes from them.
       await asm.abandon();
       this.log(`files: get in ${ws.slice(0, 8)} failed after ${resumed} resumed, ${local} local and ${fetched.fetched} fetched chunk(s) of ${chunks}: ${(err as Error).message}`);
-      throw err;
+      // A full disk or a forbidden folder where the file goes (or, keeping all, in the chunk store).
+      throw explainWriteError(err, this.inStore(err) ? `the chunk store (${printable(this.store.dir)})` : printable(dest), 'run the same command again: it resumes from what was written');
     }
     progress.finish();
     this.log(`files: get in ${ws.slice(0, 8)}: ${chunks} chunk(s), ${resumed} resumed from a partial file, ${local} from the chunk store, ${fetched.fetched} fetched, ${fetched.corrupt} corrupt`);
@@ -462,6 +466,12 @@ export class FilesService {
       files: asm.completed().map((t) => ({ name: t.name, version: t.version.version, path: t.path, size: t.version.size })),
       chunks, local: resumed + local, resumed, fetched: fetched.fetched, corrupt: fetched.corrupt,
     };
+  }
+
+  /** Did `err` happen on a path inside the chunk store? */
+  private inStore(err: unknown): boolean {
+    const path = (err as NodeJS.ErrnoException).path;
+    return typeof path === 'string' && (path === this.store.dir || path.startsWith(this.store.dir + sep));
   }
 
   rm(wsIn: string, nameIn: string): { removed: string[] } {
