@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { compareBytes, fromHex, toHex } from './core/bytes.ts';
 import { EntryKind } from './core/entry.ts';
 import { TrellisError } from './core/errors.ts';
+import { isDiskFull } from './core/io-errors.ts';
 import { isRole, parseControl, type ControlPayload, type PermissionTable } from './core/membership.ts';
 import { EntryPreparer } from './crypto/entry-preparer.ts';
 import { deriveStorageKey, openLocal, sealLocal } from './crypto/local-seal.ts';
@@ -710,6 +711,8 @@ export class Peer implements DocAccess {
     try {
       ws.appendControl(c);
     } catch (err) {
+      // A refused verdict is a permission matter; a full disk is not (the API says so itself).
+      if (isDiskFull(err)) throw err;
       throw new TrellisError('forbidden', (err as Error).message.replace(/^a /, 'as a '));
     }
   }
@@ -839,7 +842,7 @@ export class Peer implements DocAccess {
       ws.append(EntryKind.docUpdate, payload);
     } catch (err) {
       this.docs.replace(ws.idHex, docIdHex, this.docAt(ws.idHex, docIdHex, Number.MAX_SAFE_INTEGER));
-      if (err instanceof TrellisError) throw err;
+      if (err instanceof TrellisError || isDiskFull(err)) throw err;
       throw new TrellisError('forbidden', (err as Error).message);
     }
   }

@@ -110,6 +110,17 @@ export class Introductions {
     list.push({ author: authorHex, seq });
   }
 
+  /** Takes back what record() noted for this entry (it was not stored after all). */
+  forget(c: ControlPayload, authorHex: string, seq: number): void {
+    const subject = c.type === 'create' ? authorHex : c.type === 'add' || c.type === 'device' ? c.key : undefined;
+    if (subject === undefined) return;
+    const list = this.byKey.get(subject);
+    if (!list) return;
+    const i = list.findIndex((x) => x.author === authorHex && x.seq === seq);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.byKey.delete(subject);
+  }
+
   /** True when `hex` was introduced in the causal past of its own entry at (seq, vv). */
   introducedBefore(hex: string, seq: number, vv: Vector): boolean {
     const intros = this.byKey.get(hex);

@@ -62,4 +62,13 @@ export class CausalIndex {
   }
 
   head(author: string): number { return this.heads.get(author) ?? 0; }
+
+  /** Forgets `author`'s entries after `seq` (added, then not stored after all). */
+  truncate(author: string, seq: number): void {
+    if (seq > 0) this.heads.set(author, seq); else this.heads.delete(author);
+    const list = this.snaps.get(author);
+    if (!list) return;
+    while (list.length > 0 && list[list.length - 1].seq > seq) list.pop();
+    if (list.length === 0) this.snaps.delete(author);
+  }
 }

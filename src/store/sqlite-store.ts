@@ -88,6 +88,14 @@ export class SqliteStore implements Store {
     };
   }
 
+  /**
+   * Ends a failed transaction. SQLite itself rolls back on some failures (a full disk, an I/O
+   * error): a ROLLBACK then would throw "no transaction is active" and hide the real error.
+   */
+  private rollback(): void {
+    if (this.db.isTransaction) this.db.exec('ROLLBACK');
+  }
+
   private migrate(): void {
     const row = this.db.prepare('PRAGMA user_version').get() as { user_version: number };
     const from = row.user_version;
@@ -99,7 +107,7 @@ export class SqliteStore implements Store {
         this.db.exec(`PRAGMA user_version = ${v + 1}`);
         this.db.exec('COMMIT');
       } catch (err) {
-        this.db.exec('ROLLBACK');
+        this.rollback();
         throw err;
       }
     }
@@ -126,7 +134,7 @@ export class SqliteStore implements Store {
       this.db.prepare('DELETE FROM workspaces WHERE id = ?').run(id);
       this.db.exec('COMMIT');
     } catch (err) {
-      this.db.exec('ROLLBACK');
+      this.rollback();
       throw err;
     }
     // Cached author ids, last seqs and the last run read may belong to the rows just deleted.
@@ -208,7 +216,7 @@ export class SqliteStore implements Store {
       }
       this.db.exec('COMMIT');
     } catch (err) {
-      this.db.exec('ROLLBACK');
+      this.rollback();
       // A rolled-back transaction may have created author ids that no longer exist.
       this.authorIds.clear();
       throw err;

@@ -324,17 +324,28 @@ export class Workspace implements Replica {
     const stored: { e: Entry; vv: Vector }[] = [];
     let rebuild = false;
     let controls = 0;
+    // Taken back if the store refuses the rows (a full disk): memory must not run ahead of the
+    // store, or our next entry would not extend our stored log, and entries received now would
+    // count as held and never be asked for again.
+    const undo: (() => void)[] = [];
+    const clockBefore = this.maxClock;
     for (const { e, hash } of list) {
       const hex = hexOf(e.author);
       if (blocked.has(hex)) { this.rejectOnArrival(report, { author: hex, seq: e.seq, reason: 'follows a rejected entry' }); continue; }
       const reason = this.refuseOnArrival(e, hex);
       if (reason) { blocked.add(hex); this.rejectOnArrival(report, { author: hex, seq: e.seq, reason }); continue; }
+      const causalBefore = this.causal.head(hex);
+      const headBefore = this.heads.get(hex);
       const vv = this.causal.add(hex, e.seq, depsOf(e));
       this.heads.set(hex, { author: e.author, seq: e.seq, hash });
+      undo.push(() => {
+        this.causal.truncate(hex, causalBefore);
+        if (headBefore) this.heads.set(hex, headBefore); else this.heads.delete(hex);
+      });
       if (e.clock > this.maxClock) this.maxClock = e.clock;
       if (e.kind === EntryKind.control) {
         controls++;
-        const last = this.recordControl(e, vv);
+        const last = this.recordControl(e, vv, undo);
         // Cheap case: last in T and every entry we hold is in its past, so no verdict can change.
         if (!last || !this.covers(hex, e.seq, vv)) rebuild = true;
       }
@@ -345,6 +356,8 @@ export class Workspace implements Replica {
     try {
       this.ctx.store.appendEntries(this.id, rows, local);
     } catch (err) {
+      for (const u of undo.reverse()) u();
+      this.maxClock = clockBefore;
       this.ctx.log(`workspace ${this.idHex.slice(0, 8)}: storing ${rows.length} entries failed: ${(err as Error).message}`);
       throw err;
     }
@@ -381,14 +394,19 @@ export class Workspace implements Replica {
   }
 
   /** Feeds a stored control entry to the resolver; true if it is last in T. */
-  private recordControl(e: Entry, vv: Vector): boolean {
+  /** `undo`, when given, gets what takes this back (the entry was not stored after all). */
+  private recordControl(e: Entry, vv: Vector, undo?: (() => void)[]): boolean {
     const hex = hexOf(e.author);
     const c = parseControl(JSON.parse(utf8.decode(e.ciphertext))) as ControlPayload;
     this.introductions.record(c, hex, e.seq);
+    undo?.push(() => this.introductions.forget(c, hex, e.seq));
     const sent = (epoch: number, to: string) => {
       let set = this.epochRecipients.get(epoch);
       if (!set) { set = new Set(); this.epochRecipients.set(epoch, set); }
+      if (set.has(to)) return;
       set.add(to);
+      const s = set;
+      undo?.push(() => s.delete(to));
     };
     if (c.type === 'create' || c.type === 'add' || c.type === 'device' || c.type === 'share') {
       for (const epoch of Object.keys(c.keys)) sent(Number(epoch), c.type === 'create' ? hex : c.key);
@@ -398,7 +416,9 @@ export class Workspace implements Replica {
     // Past a proven fork the author's control entries count for nothing.
     const forked = this.forkProofs.get(hex)?.seq;
     if (forked !== undefined && e.seq >= forked) return false;
-    return this.resolver.add({ id: `${hex}:${e.seq}`, author: hex, seq: e.seq, clock: e.clock, payload: c, vv });
+    const id = `${hex}:${e.seq}`;
+    undo?.push(() => this.resolver.remove(id));
+    return this.resolver.add({ id, author: hex, seq: e.seq, clock: e.clock, payload: c, vv });
   }
 
   /** Opens epoch keys sealed to us in a control entry; true if any was new. */

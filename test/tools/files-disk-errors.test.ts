@@ -4,7 +4,6 @@
 // (needs root and tmpfs: skipped, not passed, without them), with two Peers on real libp2p.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,8 +12,9 @@ import { TrellisError } from '../../src/core/errors.ts';
 import { startApiServer } from '../../src/daemon/api-server.ts';
 import { Peer } from '../../src/peer.ts';
 import { createIdentity } from '../../src/store/identity-file.ts';
-import { explainWriteError, isWriteOnlyFailure } from '../../src/tools/files/io-errors.ts';
+import { explainWriteError, isWriteOnlyFailure } from '../../src/core/io-errors.ts';
 import { waitFor } from '../helpers/replicas.ts';
+import { mountTmpfs, tmpfsMountsWork, unmount } from '../helpers/tmpfs.ts';
 
 const errno = (code: string, path?: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: something, write`), { code, ...(path ? { path } : {}) });
 
@@ -39,30 +39,13 @@ test('disk errors: full, forbidden, read-only and failing disks become sentences
   assert.equal(isWriteOnlyFailure(errno('EACCES')), false);
 });
 
-/** Mounts a tmpfs of `size` at `dir`; false where this process may not (not root, no tmpfs). */
-function mountTmpfs(dir: string, size: string): boolean {
-  try { execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' }); return true; } catch { return false; }
-}
-
-function mountsWork(): boolean {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
-  const probe = mkdtempSync(join(tmpdir(), 'trellis-mount-probe-'));
-  try {
-    if (!mountTmpfs(probe, '64k')) return false;
-    execFileSync('umount', [probe]);
-    return true;
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
-
-test('a full disk: add says the chunk store is full, get says the destination is; both peers go on working', { skip: mountsWork() ? false : 'needs root and tmpfs mounts', timeout: 60_000 }, async (t) => {
+test('a full disk: add says the chunk store is full, get says the destination is; both peers go on working', { skip: tmpfsMountsWork() ? false : 'needs root and tmpfs mounts', timeout: 60_000 }, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'trellis-full-disk-'));
   const mounts: string[] = [];
   const peers: Peer[] = [];
   t.after(async () => {
     for (const p of peers) await p.stop();
-    for (const m of mounts.reverse()) { try { execFileSync('umount', [m]); } catch { /* gone already */ } }
+    for (const m of mounts.reverse()) unmount(m);
     rmSync(root, { recursive: true, force: true });
   });
   const start = async (name: string, bootstrap: string[], chunksOnTmpfs?: string): Promise<Peer> => {
@@ -109,7 +92,7 @@ test('a full disk: add says the chunk store is full, get says the destination is
   assert.equal(ok.files.length, 1);
 });
 
-test('a full disk under the home: an upload through the API gets 503 and a sentence, not "internal error"', { skip: mountsWork() ? false : 'needs root and tmpfs mounts', timeout: 60_000 }, async (t) => {
+test('a full disk under the home: an upload through the API gets 503 and a sentence, not "internal error"', { skip: tmpfsMountsWork() ? false : 'needs root and tmpfs mounts', timeout: 60_000 }, async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'trellis-full-uploads-'));
   createIdentity(home, 'alice');
   const uploads = join(home, 'uploads');
@@ -120,7 +103,7 @@ test('a full disk under the home: an upload through the API gets 503 and a sente
   t.after(async () => {
     await server.close();
     await peer.stop();
-    try { execFileSync('umount', [uploads]); } catch { /* gone already */ }
+    unmount(uploads);
     rmSync(home, { recursive: true, force: true });
   });
   await peer.createWorkspace('Team');

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { explainWriteError } from '../../tools/files/io-errors.ts';
+import { explainWriteError } from '../../core/io-errors.ts';
 import { baseName, normalizeName } from '../../tools/files/paths.ts';
 import { HttpError } from '../http-errors.ts';
 import { rawRoute, type RequestScope } from '../router.ts';

@@ -19,7 +19,7 @@ import { ChunkStore } from './chunk-store.ts';
 import { Assembler, PART_SUFFIX, type AssemblyTarget } from './file-assembler.ts';
 import { chunksOf, filesDocId, readManifest, writeVersion, type FileVersion, type ManifestView } from './manifest.ts';
 import { baseName, localPath, normalizeName, printable } from './paths.ts';
-import { explainWriteError, isWriteOnlyFailure } from './io-errors.ts';
+import { explainWriteError, isWriteOnlyFailure } from '../../core/io-errors.ts';
 import { Progress } from './progress.ts';
 import { CHUNK_SIZE, sealFile } from './seal-file.ts';
 import { FilesSettings, isFetchPolicy, type FetchPolicy } from './settings.ts';

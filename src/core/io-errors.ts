@@ -1,8 +1,8 @@
-// How file-system failures reach users. A full disk, a read-only or forbidden folder, a failing
+// How file-system failures reach users (pure: it only looks at errors). A full disk, a read-only or forbidden folder, a failing
 // device are the user's to fix: they get a sentence naming the place and what to do next, with the
 // TrellisError code that says so (the CLI's exit status, the API's HTTP status), instead of the
 // daemon's "internal error". Anything else is left as it is (a bug, logged as one).
-import { TrellisError } from '../../core/errors.ts';
+import { TrellisError } from './errors.ts';
 
 /** Errno codes of a full disk or an exhausted quota. */
 const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
@@ -12,6 +12,18 @@ const DENIED = new Set(['EACCES', 'EPERM']);
 export function errnoOf(err: unknown): string | undefined {
   const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
   return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : undefined;
+}
+
+/**
+ * A full disk (or quota), from the file system or from SQLite ("database or disk is full",
+ * SQLITE_FULL): the user's to fix, wherever it happened.
+ */
+export function isDiskFull(err: unknown): boolean {
+  const code = errnoOf(err);
+  if (code !== undefined) return NO_SPACE.has(code);
+  const sqlite = err instanceof Error ? (err as Error & { errcode?: unknown }).errcode : undefined;
+  // SQLITE_FULL is 13; extended codes keep it in their low byte.
+  return typeof sqlite === 'number' && (sqlite & 0xff) === 13;
 }
 
 /** Can only writing have caused it (so it is about where we write, whatever the path says)? */
