@@ -186,6 +186,10 @@ export class BlindReplica implements Replica {
     // Runs of entries share an author: convert its key to hex once per run.
     let lastKey: Uint8Array | undefined;
     let hex = '';
+    // Taken back if the store refuses the rows (a full disk): the indexes must not claim entries
+    // the store does not hold, or members would never send them again.
+    const undo: (() => void)[] = [];
+    const before = { held: this.held, count: this.count, indexed: this.indexed, dropped: this.dropped };
     for (const { e, hash } of auth.ordered) {
       if (lastKey === undefined || !equalBytes(lastKey, e.author)) { lastKey = e.author; hex = toHex(e.author); }
       if (blocked.has(hex)) { refuse({ author: hex, seq: e.seq, reason: 'follows a refused entry' }); continue; }
@@ -198,7 +202,7 @@ export class BlindReplica implements Replica {
         if (reason.startsWith('over quota') && overQuota === undefined) overQuota = reason;
         continue;
       }
-      this.index(e, hash, !verifyOnly, control, hex);
+      this.index(e, hash, !verifyOnly, control, hex, undo);
       if (verifyOnly) this.dropped = true;
       else rows.push({ author: e.author, seq: e.seq, hash, bytes: e.bytes });
       if (control !== undefined) controls++;
@@ -208,6 +212,8 @@ export class BlindReplica implements Replica {
       try {
         this.store.appendEntries(this.id, rows);
       } catch (err) {
+        for (const u of undo.reverse()) u();
+        ({ held: this.held, count: this.count, indexed: this.indexed, dropped: this.dropped } = before);
         this.log(`relay: workspace ${this.idHex.slice(0, 8)}: storing ${rows.length} entries failed: ${(err as Error).message}`);
         throw err;
       }
@@ -245,10 +251,19 @@ export class BlindReplica implements Replica {
     return undefined;
   }
 
-  /** Records an entry in the indexes (heads, causal positions, introductions, membership). */
-  private index(e: Entry, hash: Uint8Array, held: boolean, control?: ControlPayload | string, hex = toHex(e.author)): void {
+  /**
+   * Records an entry in the indexes (heads, causal positions, introductions, membership). `undo`,
+   * when given, gets what takes this back (but the counters: the caller keeps those).
+   */
+  private index(e: Entry, hash: Uint8Array, held: boolean, control?: ControlPayload | string, hex = toHex(e.author), undo?: (() => void)[]): void {
+    const causalBefore = this.causal.head(hex);
+    const headBefore = this.heads.get(hex);
     const vv = this.causal.add(hex, e.seq, depsOf(e));
     this.heads.set(hex, { author: e.author, seq: e.seq, hash });
+    undo?.push(() => {
+      this.causal.truncate(hex, causalBefore);
+      if (headBefore) this.heads.set(hex, headBefore); else this.heads.delete(hex);
+    });
     this.indexed++;
     if (held) {
       this.held += e.bytes.byteLength;
@@ -259,8 +274,14 @@ export class BlindReplica implements Replica {
     // Stored control entries always parse: the arrival check refused the rest.
     if (typeof c === 'string') return;
     this.introductions.record(c, hex, e.seq);
-    if (c.type === 'relay' || c.type === 'unrelay') this.relayKeysNamed.add(c.key);
-    this.resolver.add({ id: `${hex}:${e.seq}`, author: hex, seq: e.seq, clock: e.clock, payload: c, vv });
+    undo?.push(() => this.introductions.forget(c, hex, e.seq));
+    if ((c.type === 'relay' || c.type === 'unrelay') && !this.relayKeysNamed.has(c.key)) {
+      this.relayKeysNamed.add(c.key);
+      undo?.push(() => this.relayKeysNamed.delete(c.key));
+    }
+    const id = `${hex}:${e.seq}`;
+    this.resolver.add({ id, author: hex, seq: e.seq, clock: e.clock, payload: c, vv });
+    undo?.push(() => this.resolver.remove(id));
   }
 
   // ---- forks ----

@@ -1,7 +1,7 @@
 // When the store refuses to write (a full disk), a workspace's memory must not run ahead of it:
 // our own next entry must still extend the stored log, and entries received meanwhile must still
-// count as missing, so that they are asked for (and accepted) again. Real Workspaces over a
-// MemoryStore that fails on demand.
+// count as missing, so that they are asked for (and accepted) again; the same for a relay's blind
+// replica. Real Workspaces and BlindReplicas over a MemoryStore that fails on demand.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toHex } from '../../src/core/bytes.ts';
@@ -11,6 +11,7 @@ import type { EntryRow } from '../../src/store/store.ts';
 import { encodeChat } from '../../src/tools/chat/chat-tool.ts';
 import { addPayload } from '../../src/workspace/control-builders.ts';
 import type { Workspace } from '../../src/workspace/workspace.ts';
+import { BlindReplica } from '../../src/relay/blind-replica.ts';
 import { founder, member } from '../helpers/replicas.ts';
 
 /** A MemoryStore whose next append fails as a full disk does. */
@@ -26,7 +27,7 @@ class FlakyStore extends MemoryStore {
 }
 
 /** Everything `from` holds that `to` lacks, in `from`'s storage order. */
-function missing(from: Workspace, to: Workspace): Uint8Array[] {
+function missing(from: Workspace, to: Workspace | BlindReplica): Uint8Array[] {
   const rows: { order: number; bytes: Uint8Array }[] = [];
   for (const [hex, head] of from.vector()) {
     const have = to.vector().get(hex)?.seq ?? 0;
@@ -35,7 +36,7 @@ function missing(from: Workspace, to: Workspace): Uint8Array[] {
   return rows.sort((a, b) => a.order - b.order).map((r) => r.bytes);
 }
 
-const heads = (ws: Workspace): string => JSON.stringify([...ws.vector()].map(([k, h]) => [k, h.seq]).sort());
+const heads = (r: { vector(): ReadonlyMap<string, { seq: number }> }): string => JSON.stringify([...r.vector()].map(([k, h]) => [k, h.seq]).sort());
 
 test('store failure: received entries (chat and a control entry) stay missing and are accepted on the next try', () => {
   const alice = founder();
@@ -75,4 +76,21 @@ test('store failure: our own entry is not counted, and the next one extends the 
   const bob = member(alice, 'bob');
   bob.ws.ingest(missing(alice.ws, bob.ws), alice.signing.publicKey);
   assert.deepEqual(bob.chat.log(bob.ws.idHex).map((m) => m.text), ['kept', 'after'], 'a replica gets exactly what was stored');
+});
+
+test('store failure: a relay\'s blind replica does not claim what it could not store, and takes it on the next try', () => {
+  const alice = founder();
+  member(alice, 'bob');
+  alice.ws.append(EntryKind.chat, encodeChat('one'));
+  const store = new FlakyStore();
+  store.addWorkspace(alice.ws.id);
+  const relay = new BlindReplica({ id: alice.ws.id, store, quota: 64 * 1024 * 1024, log: () => {} });
+  const batch = missing(alice.ws, relay);
+  store.failNext = true;
+  assert.throws(() => relay.ingest(batch, alice.signing.publicKey), /disk is full/);
+  assert.equal(relay.vector().size, 0, 'no entry counts as held');
+  assert.equal(relay.isMember(toHex(alice.signing.publicKey)), false);
+  assert.equal(relay.ingest(missing(alice.ws, relay), alice.signing.publicKey).accepted, batch.length);
+  assert.equal(heads(relay), heads(alice.ws));
+  assert.equal(relay.isMember(toHex(alice.signing.publicKey)), true);
 });
