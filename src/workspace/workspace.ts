@@ -435,7 +435,14 @@ export class Workspace implements Replica {
       const key = openSealed(fromHex(box), this.ctx.agreement);
       if (!key || key.byteLength !== 32) { this.ctx.log(`workspace ${this.idHex.slice(0, 8)}: a key for epoch ${epoch} sealed to us does not open`); continue; }
       this.keys.set(epoch, key);
-      this.ctx.saveKey(this.id, epoch, key);
+      // Its entry is stored already and load() opens the same box again at the next start, so a
+      // key that cannot be saved now (a full disk) is not lost, and must not stop the entries that
+      // carried it from being applied.
+      try {
+        this.ctx.saveKey(this.id, epoch, key);
+      } catch (err) {
+        this.ctx.log(`workspace ${this.idHex.slice(0, 8)}: saving the key of epoch ${epoch} failed (it is read from the entries again at the next start): ${(err as Error).message}`);
+      }
       learned = true;
       this.authors = new Map(); // names may be readable now
     }

@@ -8,9 +8,10 @@ import { toHex } from '../../src/core/bytes.ts';
 import { EntryKind } from '../../src/core/entry.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 import type { EntryRow } from '../../src/store/store.ts';
-import { encodeChat } from '../../src/tools/chat/chat-tool.ts';
+import { ChatTool, encodeChat } from '../../src/tools/chat/chat-tool.ts';
+import { agreementKeyPair, signingKeyPair } from '../../src/crypto/sodium.ts';
 import { addPayload } from '../../src/workspace/control-builders.ts';
-import type { Workspace } from '../../src/workspace/workspace.ts';
+import { Workspace } from '../../src/workspace/workspace.ts';
 import { BlindReplica } from '../../src/relay/blind-replica.ts';
 import { founder, member } from '../helpers/replicas.ts';
 
@@ -93,4 +94,30 @@ test('store failure: a relay\'s blind replica does not claim what it could not s
   assert.equal(relay.ingest(missing(alice.ws, relay), alice.signing.publicKey).accepted, batch.length);
   assert.equal(heads(relay), heads(alice.ws));
   assert.equal(relay.isMember(toHex(alice.signing.publicKey)), true);
+});
+
+test('store failure: a key that cannot be saved does not stop the entries that carry it; the next start opens it again', () => {
+  const alice = founder();
+  alice.ws.append(EntryKind.chat, encodeChat('secret'));
+  // Bob, whose key saving fails (a full disk), joins and receives the history with his keys in it.
+  const signing = signingKeyPair();
+  const agreement = agreementKeyPair();
+  alice.ws.appendControl(addPayload(alice.ws, { key: toHex(signing.publicKey), agreementKey: toHex(agreement.publicKey), name: 'bob', role: 'participant', invite: toHex(new Uint8Array(32)) }));
+  const store = new MemoryStore();
+  store.addWorkspace(alice.ws.id);
+  const logs: string[] = [];
+  const ctx = (chat: ChatTool) => ({
+    store, signing, agreement, handlers: new Map([[chat.kind, chat]]), log: (l: string) => { logs.push(l); },
+    saveKey: () => { throw Object.assign(new Error('database or disk is full'), { code: 'ERR_SQLITE_ERROR', errcode: 13 }); },
+  });
+  const chat = new ChatTool();
+  const bob = new Workspace(ctx(chat), alice.ws.id, new Map());
+  assert.equal(bob.ingest(missing(alice.ws, bob), alice.signing.publicKey).accepted, 3);
+  assert.deepEqual(chat.log(bob.idHex).map((m) => m.text), ['secret'], 'applied, with the key held in memory');
+  assert.ok(logs.some((l) => /saving the key of epoch 0 failed/.test(l)));
+  // A restart: nothing saved the key, the stored entries give it back.
+  const again = new ChatTool();
+  const restarted = new Workspace(ctx(again), alice.ws.id, new Map());
+  restarted.load();
+  assert.deepEqual(again.log(restarted.idHex).map((m) => m.text), ['secret']);
 });
