@@ -72,6 +72,7 @@ test('a full disk: add says the chunk store is full, get says the destination is
   writeFileSync(big, randomBytes(3 * 1024 * 1024));
   await assert.rejects(c.files.add(ws.id, big), (e: unknown) => e instanceof TrellisError && e.code === 'unavailable'
     && /^no space left on the disk of the chunk store \(.*carol.*chunks\): free some space, then add it again$/.test(e.message));
+  assert.deepEqual(c.files.store.list(), [], 'the chunks of the failed add are not left taking the space');
   // A small file still goes in.
   const small = join(root, 'small.bin');
   writeFileSync(small, randomBytes(10_000));

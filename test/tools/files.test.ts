@@ -232,6 +232,17 @@ test('sealFile: 256 KiB chunks, each decrypts at its position; an empty file has
   assert.deepEqual((await sealFile(join(dir, 'empty'), store, () => {}, { sync: false })).chunks, []);
 });
 
+test('sealFile: an add that fails half way leaves no chunk behind', async (t) => {
+  const dir = tempDir(t, 'seal-fail');
+  const store = new ChunkStore(join(dir, 'chunks'));
+  writeFileSync(join(dir, 'f'), prng(13)(5 * 256 * 1024));
+  const stop = new AbortController();
+  let written = 0;
+  await assert.rejects(sealFile(join(dir, 'f'), store, () => { if (++written === 2) stop.abort(); }, { sync: false, signal: stop.signal }), /cancelled/);
+  assert.ok(written >= 2, 'some chunks were stored before the failure');
+  assert.deepEqual(store.list(), []);
+});
+
 test('sealFile: big files get bigger chunks (about a thousand per file, up to 1 MiB)', async (t) => {
   assert.equal(chunkSizeFor(0), 256 * 1024);
   assert.equal(chunkSizeFor(256 * MiB), 256 * 1024);

@@ -43,15 +43,15 @@ export interface SealOptions {
 
 export async function sealFile(path: string, store: ChunkStore, onBytes: (n: number) => void, opts: SealOptions): Promise<SealedFile> {
   const fh = await open(path, 'r');
+  const chunks: string[] = [];
+  let pending: Promise<void> | undefined;
   try {
     const { size } = await fh.stat();
     const chunkSize = opts.chunkSize ?? chunkSizeFor(size);
     const count = Math.ceil(size / chunkSize);
     const key = newFileKey();
-    const chunks: string[] = [];
     const buf = Buffer.allocUnsafe(chunkSize);
     const out = [Buffer.allocUnsafe(chunkSize + CHUNK_OVERHEAD), Buffer.allocUnsafe(chunkSize + CHUNK_OVERHEAD)];
-    let pending: Promise<void> | undefined;
     for (let i = 0; i < count; i++) {
       if (opts.signal?.aborted) throw new TrellisError('unavailable', 'adding was cancelled');
       const want = Math.min(chunkSize, size - i * chunkSize);
@@ -74,6 +74,12 @@ export async function sealFile(path: string, store: ChunkStore, onBytes: (n: num
     // A file that grew while being read would be stored cut short without a word: say so instead.
     if ((await fh.stat()).size !== size) throw new TrellisError('conflict', `${path} changed size while it was being added: add it again once it is complete`);
     return { size, chunkSize, fileKey: toHex(key), chunks };
+  } catch (err) {
+    // Nothing refers to the chunks of an add that failed (their key is this add's own): they would
+    // only take space, and a full disk is a common reason to fail here.
+    await pending?.catch(() => undefined);
+    for (const h of chunks) await store.remove(h).catch(() => undefined);
+    throw err;
   } finally {
     await fh.close();
   }
