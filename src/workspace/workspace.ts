@@ -393,8 +393,10 @@ export class Workspace implements Replica {
     return refuseOnArrival(e, hex, this.arrivalView);
   }
 
-  /** Feeds a stored control entry to the resolver; true if it is last in T. */
-  /** `undo`, when given, gets what takes this back (the entry was not stored after all). */
+  /**
+   * Feeds a stored control entry to the resolver; true if it is last in T. `undo`, when given,
+   * gets what takes this back (the entry was not stored after all).
+   */
   private recordControl(e: Entry, vv: Vector, undo?: (() => void)[]): boolean {
     const hex = hexOf(e.author);
     const c = parseControl(JSON.parse(utf8.decode(e.ciphertext))) as ControlPayload;
