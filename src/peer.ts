@@ -66,6 +66,8 @@ const JOIN_SYNC_TIMEOUT_MS = 300_000;
 /** How long `join` waits for an offline inviter to accept a request queued at a relay. */
 const JOIN_QUEUE_WAIT_MS = 600_000;
 const RESYNC_DELAY_MS = 1000;
+/** ...and after one that failed because our disk is full. */
+const DISK_FULL_RESYNC_MS = 30_000;
 const KEY_CARE_DELAY_MS = 100;
 /** A document change is one entry; entries are at most 1 MiB with their header and signature. */
 const MAX_DOC_CHANGE_BYTES = 1000 * 1024;
@@ -322,14 +324,17 @@ export class Peer implements DocAccess {
       return undefined;
     }
     let retry = true;
+    let delay = RESYNC_DELAY_MS;
     const toRelay = RelayLinks.isRelayOf(ws, toHex(p.publicKey));
     if (toRelay) this.relayLinks.sessionOpened(ws.idHex, toHex(p.publicKey), session);
     void session.initiate(ws).catch((err: Error) => {
       // A refusal (not a member as far as they know, duplicate) is retried only when membership changes.
       if (err instanceof SessionError && REFUSALS.has(err.code)) retry = false;
+      // Our disk is full: what they send cannot be stored for a while; do not ask every second.
+      if (isDiskFull(err)) delay = DISK_FULL_RESYNC_MS;
       if (toRelay) this.relayLinks.sessionEnded(ws.idHex, p, err);
       if (!(err instanceof SessionError && err.code === 'duplicate')) this.log(`sync: session with ${toHex(p.publicKey).slice(0, 8)} ended: ${err.message}`);
-    }).finally(() => this.sessionEnded(ws, p, slot, k, retry));
+    }).finally(() => this.sessionEnded(ws, p, slot, k, retry, delay));
     return session;
   }
 
@@ -368,14 +373,14 @@ export class Peer implements DocAccess {
     this.log(`sync: refused a session from ${remoteHex.slice(0, 8)}: ${why}`);
   }
 
-  private sessionEnded(ws: Workspace, p: NetPeerInfo, slot: SessionSlot, k: string, retry: boolean): void {
+  private sessionEnded(ws: Workspace, p: NetPeerInfo, slot: SessionSlot, k: string, retry: boolean, delay = RESYNC_DELAY_MS): void {
     if (this.sessions.get(k) !== slot) return;
     this.sessions.delete(k);
     // Still connected (a transient failure): try again shortly.
     if (this.stopped || !retry) return;
     setTimeout(() => {
       if (!this.stopped && this.net.connectedPeers().some((c) => c.peerId === p.peerId)) this.ensureSession(ws, p);
-    }, RESYNC_DELAY_MS).unref();
+    }, delay).unref();
   }
 
   private peersFor(remote: NetPeerInfo): PeerAddrs[] {

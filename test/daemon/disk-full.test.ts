@@ -11,6 +11,7 @@ import { startApiServer } from '../../src/daemon/api-server.ts';
 import { errorResponse } from '../../src/daemon/http-errors.ts';
 import { Peer } from '../../src/peer.ts';
 import { createIdentity } from '../../src/store/identity-file.ts';
+import { waitFor } from '../helpers/replicas.ts';
 import { mountTmpfs, tmpfsMountsWork, unmount } from '../helpers/tmpfs.ts';
 
 test('disk full: ENOSPC, EDQUOT and SQLITE_FULL are a 503 sentence; other failures stay internal', () => {
@@ -80,4 +81,45 @@ test('disk full: posting to chat with the home\'s disk full answers 503 with a s
   assert.equal((await post('after')).status, 201);
   assert.ok(peer.chatLog(peer.resolveWorkspace('Team')).some((m) => m.text === 'after'));
   assert.equal((await call('POST', '/api/workspaces/Team/tools', { type: 'notes', name: 'Written' })).status, 201);
+});
+
+test('disk full: entries a member sends while our disk is full are not lost: they come again once there is room', { skip: tmpfsMountsWork() ? false : 'needs root and tmpfs mounts', timeout: 90_000 }, async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'trellis-disk-full-sync-'));
+  const homes = { a: join(root, 'a'), b: join(root, 'b') };
+  mkdirSync(homes.a);
+  mkdirSync(homes.b);
+  assert.ok(mountTmpfs(homes.b, '8m'));
+  const peers: Peer[] = [];
+  t.after(async () => {
+    for (const p of peers) await p.stop();
+    unmount(homes.b);
+    rmSync(root, { recursive: true, force: true });
+  });
+  createIdentity(homes.a, 'alice');
+  createIdentity(homes.b, 'bob');
+  const a = await Peer.start({ home: homes.a, mdns: false, log: () => {} });
+  peers.push(a);
+  const bobLogs: string[] = [];
+  const b = await Peer.start({ home: homes.b, mdns: false, bootstrap: [a.status().addrs[0]], log: (l) => bobLogs.push(l) });
+  peers.push(b);
+  const ws = await a.createWorkspace('Team');
+  await b.join(await a.createInvite(ws.id, { role: 'participant' }));
+  await waitFor(() => b.chatLog(ws.id).length === 0 && a.members(ws.id).every((m) => m.online), 15_000, 'bob in, both online');
+  const ballast = join(homes.b, 'ballast');
+  const fd = openSync(ballast, 'w');
+  try {
+    const block = Buffer.alloc(64 * 1024, 1);
+    for (;;) { try { writeSync(fd, block); } catch { break; } }
+    for (;;) { try { writeSync(fd, block, 0, 512); } catch { break; } }
+  } finally {
+    closeSync(fd);
+  }
+  // Alice writes more than Bob's last free pages can take.
+  for (let i = 0; i < 40; i++) await a.sendChat(ws.id, `while full ${i} `.repeat(100));
+  await waitFor(() => bobLogs.some((l) => /disk is full/.test(l)), 15_000, 'bob failing to store');
+  assert.ok(b.chatLog(ws.id).length < 40);
+  // Room again: everything arrives, nothing was counted as held without being stored.
+  rmSync(ballast);
+  await waitFor(() => b.chatLog(ws.id).length === 40, 60_000, 'every message at bob');
+  assert.deepEqual(b.chatLog(ws.id).map((m) => m.text), a.chatLog(ws.id).map((m) => m.text));
 });
