@@ -2,6 +2,8 @@
 // attachment it verified before it held the entry that shows it, and queued join requests.
 // SQLite (node:sqlite) in `relay.db` beside the relay's `trellis.db`; ':memory:' for tests.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { TrellisError } from '../core/errors.ts';
+import { openFailure } from '../store/open-failure.ts';
 
 const SCHEMA_VERSION = 1;
 const MIGRATIONS: string[] = [
@@ -31,20 +33,27 @@ export class RelayDb {
   private readonly stmt: Record<string, StatementSync>;
 
   constructor(path: string) {
-    this.db = new DatabaseSync(path);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-    const from = (this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-    if (from > SCHEMA_VERSION) throw new Error(`relay.db was written by a newer Trellis (schema ${from}); upgrade Trellis`);
-    for (let v = from; v < SCHEMA_VERSION; v++) {
-      this.db.exec('BEGIN');
-      try {
-        this.db.exec(MIGRATIONS[v]);
-        this.db.exec(`PRAGMA user_version = ${v + 1}`);
-        this.db.exec('COMMIT');
-      } catch (err) {
-        this.db.exec('ROLLBACK');
-        throw err;
+    let db: DatabaseSync | undefined;
+    try {
+      this.db = db = new DatabaseSync(path);
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+      const from = (this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+      if (from > SCHEMA_VERSION) throw new TrellisError('invalid', `relay.db was written by a newer Trellis (schema ${from}); upgrade Trellis`);
+      for (let v = from; v < SCHEMA_VERSION; v++) {
+        this.db.exec('BEGIN');
+        try {
+          this.db.exec(MIGRATIONS[v]);
+          this.db.exec(`PRAGMA user_version = ${v + 1}`);
+          this.db.exec('COMMIT');
+        } catch (err) {
+          // SQLite may have rolled back by itself (a full disk): then there is nothing to end.
+          if (this.db.isTransaction) this.db.exec('ROLLBACK');
+          throw err;
+        }
       }
+    } catch (err) {
+      if (db?.isOpen) db.close();
+      throw openFailure(path, err);
     }
     const p = (sql: string) => this.db.prepare(sql);
     this.stmt = {

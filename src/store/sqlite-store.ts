@@ -5,6 +5,8 @@
 // rowid × 2^16 + index in the run.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { toHex } from '../core/bytes.ts';
+import { TrellisError } from '../core/errors.ts';
+import { openFailure } from './open-failure.ts';
 import type { EntryRow, HeadRow, InviteRow, Store } from './store.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 
@@ -52,12 +54,18 @@ export class SqliteStore implements Store {
   private readonly stmt: Record<string, StatementSync>;
 
   constructor(path: string) {
-    this.db = new DatabaseSync(path);
-    // Checkpoints run on a thread of their own (wal-checkpointer.ts), every CHECKPOINT_BYTES
-    // written; SQLite's autocheckpoint on this connection is only the backstop if that thread fails.
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 50000;');
+    let db: DatabaseSync | undefined;
+    try {
+      this.db = db = new DatabaseSync(path);
+      // Checkpoints run on a thread of their own (wal-checkpointer.ts), every CHECKPOINT_BYTES
+      // written; SQLite's autocheckpoint on this connection is only the backstop if that thread fails.
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 50000;');
+      this.migrate();
+    } catch (err) {
+      if (db?.isOpen) db.close();
+      throw openFailure(path, err);
+    }
     this.checkpointer = new WalCheckpointer(path);
-    this.migrate();
     const p = (sql: string) => this.db.prepare(sql);
     this.stmt = {
       addWorkspace: p('INSERT OR IGNORE INTO workspaces (id) VALUES (?)'),
@@ -99,7 +107,7 @@ export class SqliteStore implements Store {
   private migrate(): void {
     const row = this.db.prepare('PRAGMA user_version').get() as { user_version: number };
     const from = row.user_version;
-    if (from > SCHEMA_VERSION) throw new Error(`the store was written by a newer Trellis (schema ${from}); upgrade Trellis`);
+    if (from > SCHEMA_VERSION) throw new TrellisError('invalid', `the store was written by a newer Trellis (schema ${from}); upgrade Trellis`);
     for (let v = from; v < SCHEMA_VERSION; v++) {
       this.db.exec('BEGIN');
       try {
@@ -326,3 +334,4 @@ interface InviteDbRow { id: Uint8Array; secret: Uint8Array; workspace: Uint8Arra
 function inviteRow(r: InviteDbRow): InviteRow {
   return { id: new Uint8Array(r.id), secret: new Uint8Array(r.secret), workspace: new Uint8Array(r.workspace), role: r.role, expires: r.expires, ...(r.used_by ? { usedBy: new Uint8Array(r.used_by) } : {}) };
 }
+
