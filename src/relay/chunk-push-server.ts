@@ -6,6 +6,7 @@
 // which holds the sender back. Answers go out in the order of the frames they answer.
 import { DecodeError, toHex } from '../core/bytes.ts';
 import type { ByteStream } from '../core/byte-stream.ts';
+import { isDiskFull } from '../core/io-errors.ts';
 import { sha256Hex } from '../crypto/stream-seal.ts';
 import { ChunkFrameType, CHUNKS_VERSION, encodeChunkFrame, type ChunkFrame } from '../tools/files/chunk-frames.ts';
 import { readChunkFrames } from '../tools/files/frame-reader.ts';
@@ -113,7 +114,10 @@ export async function servePush(stream: ByteStream, remoteKeyHex: string, ctx: P
     let message = 'the relay failed to store a chunk';
     if (err instanceof PushRefusal) { code = err.code; message = err.message; graceful = code !== 'timeout'; }
     else if (err instanceof DecodeError) { code = 'malformed'; message = err.message; }
-    else if (err instanceof StoreFailure) { ctx.log(`relay: storing a chunk from ${who} failed: ${err.message}`); }
+    else if (err instanceof StoreFailure) {
+      ctx.log(`relay: storing a chunk from ${who} failed: ${err.message}`);
+      if (err.diskFull) { code = 'quota'; message = 'the relay\'s disk is full'; }
+    }
     else { graceful = false; }
     if (graceful) {
       ctx.log(`relay: refused chunks from ${who}${ws ? ` for workspace ${ws.slice(0, 8)}` : ''}: ${code}: ${message}`);
@@ -151,5 +155,10 @@ async function hello(frames: AsyncGenerator<ChunkFrame>, remoteKeyHex: string, c
 
 /** The relay's own disk failed (as opposed to the transport, or the sender breaking a rule). */
 class StoreFailure extends Error {
-  constructor(cause: unknown) { super(cause instanceof Error ? cause.message : String(cause)); }
+  /** The relay's disk is full: members should wait as for a quota, not retry at once. */
+  readonly diskFull: boolean;
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.diskFull = isDiskFull(cause);
+  }
 }

@@ -21,6 +21,7 @@ import { encodeChat } from '../../src/tools/chat/chat-tool.ts';
 import { fetchChunks } from '../../src/tools/files/chunk-fetcher.ts';
 import { ChunkFrameType, decodeChunkFrame, encodeChunkFrame, type ChunkFrame } from '../../src/tools/files/chunk-frames.ts';
 import { PushRefused, pushChunks } from '../../src/tools/files/chunk-pusher.ts';
+import { mountTmpfs, tmpfsMountsWork, unmount } from '../helpers/tmpfs.ts';
 import { readChunkFrames } from '../../src/tools/files/frame-reader.ts';
 import { newEpoch } from '../../src/workspace/control-builders.ts';
 import { founder, member, outsider, waitFor, type TestReplica } from '../helpers/replicas.ts';
@@ -60,7 +61,7 @@ function sync(r: TestReplica, rel: Rel) {
 }
 
 /** Alice's workspace with the relay attached and served, Bob a member. */
-async function attached(t: { after: (fn: () => void) => void }, opts: { quota?: number } = {}) {
+async function attached(t: { after: (fn: () => void) => void }, opts: { quota?: number; dir?: string } = {}) {
   const rel = relay(t, opts);
   const a = founder('alice');
   const b = member(a, 'bob');
@@ -229,6 +230,21 @@ test('chunks count against the quota: beyond it the push is refused clearly, not
   assert.ok(err instanceof SessionError && err.code === 'quota', String(err));
   const last = rel.service.served()[0];
   assert.ok(last.bytesHeld <= quota, `entries and chunks within the quota: ${last.bytesHeld}`);
+});
+
+test('a relay whose disk is full refuses pushes as over quota (members wait before trying again), and keeps what it stored', { skip: tmpfsMountsWork() ? false : 'needs root and tmpfs mounts' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'trellis-relay-full-'));
+  assert.ok(mountTmpfs(dir, '1m'));
+  t.after(() => { unmount(dir); rmSync(dir, { recursive: true, force: true }); });
+  const { rel, a } = await attached(t, { dir });
+  const chunks = chunkSet(8, 256 * 1024);
+  const hashes = [...chunks.keys()];
+  const refused = await push(rel, a, hashes, chunks).then(() => undefined, (e: unknown) => e);
+  assert.ok(refused instanceof PushRefused && refused.code === 'quota', String(refused));
+  assert.equal(refused.message, 'the relay\'s disk is full');
+  const held = rel.service.served()[0].chunks;
+  assert.ok(held >= 1 && held < 8, `what fitted was stored: ${held}`);
+  assert.equal(onDisk(rel, a.ws.idHex).size, held);
 });
 
 test('chunks survive a restart of the relay and are dropped with a detachment', async (t) => {
