@@ -120,6 +120,9 @@ export async function servePush(stream: ByteStream, remoteKeyHex: string, ctx: P
     }
     else { graceful = false; }
     if (graceful) {
+      // Writes already under way settle first, so the member's ERROR comes after what this relay
+      // holds is final (at most MAX_PENDING writes).
+      await Promise.allSettled(queue);
       ctx.log(`relay: refused chunks from ${who}${ws ? ` for workspace ${ws.slice(0, 8)}` : ''}: ${code}: ${message}`);
       await stream.write(encodeChunkFrame({ type: ChunkFrameType.error, code, message })).catch(() => undefined);
     } else {
@@ -128,7 +131,8 @@ export async function servePush(stream: ByteStream, remoteKeyHex: string, ctx: P
   } finally {
     halted = true;
     wakeSender?.();
-    // Writes still under way finish on their own (their chunks are kept); nobody waits for them.
+    // After a failure that is not graceful, writes still under way finish on their own (their
+    // chunks are kept); nobody waits for them.
     if (graceful) await stream.close().catch(() => stream.abort());
     else stream.abort();
     void frames.return(undefined).catch(() => undefined);
