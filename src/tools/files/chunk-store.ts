@@ -148,6 +148,10 @@ export class ChunkStore {
     await rm(this.path(hashHex), { force: true });
   }
 
+  removeSync(hashHex: string): void {
+    rmSync(this.path(hashHex), { force: true });
+  }
+
   async size(hashHex: string): Promise<number | undefined> {
     try { return (await stat(this.path(hashHex))).size; } catch (err) { if (isMissing(err)) return undefined; throw err; }
   }

@@ -22,6 +22,7 @@ import { baseName, localPath, normalizeName, printable } from './paths.ts';
 import { explainWriteError, isWriteOnlyFailure } from '../../core/io-errors.ts';
 import { Progress } from './progress.ts';
 import { CHUNK_SIZE, sealFile } from './seal-file.ts';
+import { AddJournal } from './add-journal.ts';
 import { FilesSettings, isFetchPolicy, type FetchPolicy } from './settings.ts';
 
 export { CHUNKS_PROTOCOL };
@@ -161,6 +162,7 @@ export class FilesService {
   private readonly log: (line: string) => void;
   private readonly emit: (e: FileProgressEvent) => void;
   private readonly settings: FilesSettings;
+  private readonly journal: AddJournal;
   private readonly opts: FilesServiceOptions;
   private readonly docIds = new Map<string, string>();
   private readonly views = new Map<string, ManifestView>();
@@ -182,10 +184,12 @@ export class FilesService {
     this.emit = opts.emit;
     this.store = new ChunkStore(join(opts.home, 'chunks'));
     this.settings = new FilesSettings(join(opts.home, 'files'), opts.log);
+    this.journal = new AddJournal(join(opts.home, 'files', 'adding'));
   }
 
   /** Starts watching manifests and connections (keep-all fetching). */
   start(): void {
+    this.removeUnfinishedAdds();
     this.unsubscribe = this.docs.onDocChange((ws, doc) => {
       if (doc !== this.docId(ws)) return;
       this.views.delete(ws);
@@ -218,6 +222,27 @@ export class FilesService {
 
   stats(): FilesStats {
     return { ...this.counters };
+  }
+
+  /**
+   * Chunks of adds that a crash or a kill cut short (add-journal.ts): no version refers to them,
+   * and none ever will (their file key died with the add), so they only took space. An add whose
+   * version made it into the manifest keeps its chunks.
+   */
+  private removeUnfinishedAdds(): void {
+    for (const left of this.journal.leftOver()) {
+      let held = true;
+      try { this.docs.resolveWorkspace(left.workspace); } catch (err) {
+        if (!(err instanceof TrellisError && err.code === 'not-found')) throw err;
+        held = false;
+      }
+      const listed = held ? this.chunkSet(left.workspace) : new Set<string>();
+      if (!left.chunks.some((h) => listed.has(h))) {
+        for (const h of left.chunks) this.store.removeSync(h);
+        if (left.chunks.length > 0) this.log(`files: removed ${left.chunks.length} chunk(s) of an add that did not finish`);
+      }
+      left.remove();
+    }
   }
 
   // ---- manifest ----
@@ -359,9 +384,11 @@ export class FilesService {
     const counts = new Map<string, number>();
     for (const f of files) {
       let sealed;
+      const journal = this.journal.begin(ws);
       try {
-        sealed = await sealFile(f.path, this.store, (n) => progress.add(n), { sync: true, signal: this.aborter.signal });
+        sealed = await sealFile(f.path, this.store, (n) => progress.add(n), { sync: true, signal: this.aborter.signal, journal });
       } catch (err) {
+        journal.close(); // sealFile removed what it had stored
         if (err instanceof TrellisError) throw err;
         // Writing the sealed chunks (a full disk, say) is about this peer's home, not the file.
         if (isWriteOnlyFailure(err) || this.inStore(err)) throw explainWriteError(err, `the chunk store (${printable(this.store.dir)})`, 'add it again');
@@ -372,9 +399,17 @@ export class FilesService {
       const id = toHex(randomBytes(16));
       const version = (counts.get(f.name) ?? view.versions(f.name).length) + 1;
       counts.set(f.name, version);
-      writeVersion(this.docs, ws, this.docId(ws), id, {
-        name: f.name, version, size: sealed.size, chunkSize: sealed.chunkSize, fileKey: sealed.fileKey, author: this.docs.keyHex, time: Date.now(),
-      }, sealed.chunks);
+      try {
+        writeVersion(this.docs, ws, this.docId(ws), id, {
+          name: f.name, version, size: sealed.size, chunkSize: sealed.chunkSize, fileKey: sealed.fileKey, author: this.docs.keyHex, time: Date.now(),
+        }, sealed.chunks);
+      } catch (err) {
+        // No manifest entry (a full disk, say): nothing can refer to these chunks.
+        for (const h of sealed.chunks) await this.store.remove(h).catch(() => undefined);
+        throw err;
+      } finally {
+        journal.close();
+      }
       added.push({ name: f.name, version, id, size: sealed.size, chunks: sealed.chunks.length });
     }
     this.views.delete(ws);

@@ -11,6 +11,7 @@ import { open } from 'node:fs/promises';
 import { toHex } from '../../core/bytes.ts';
 import { TrellisError } from '../../core/errors.ts';
 import { CHUNK_OVERHEAD, newFileKey, sealChunk, sha256Hex } from '../../crypto/stream-seal.ts';
+import type { AddRecord } from './add-journal.ts';
 import type { ChunkStore } from './chunk-store.ts';
 
 /** Plaintext bytes per chunk of a file up to 256 MiB. */
@@ -39,6 +40,8 @@ export interface SealOptions {
   sync: boolean;
   signal?: AbortSignal;
   chunkSize?: number;
+  /** Told of each chunk before it is stored (so a start after a crash can remove them). */
+  journal?: AddRecord;
 }
 
 export async function sealFile(path: string, store: ChunkStore, onBytes: (n: number) => void, opts: SealOptions): Promise<SealedFile> {
@@ -67,6 +70,7 @@ export async function sealFile(path: string, store: ChunkStore, onBytes: (n: num
       const hash = sha256Hex(sealed);
       chunks.push(hash);
       await pending;
+      opts.journal?.storing(hash);
       pending = store.write(hash, sealed).then(() => onBytes(want));
     }
     await pending;
