@@ -97,6 +97,14 @@ export class Peer implements DocAccess {
   private readonly docs: DocTool;
   private readonly workspaces = new Map<string, Workspace>();
   private readonly sessions = new Map<string, SessionSlot>();
+  /**
+   * `${ws}/${partner}`: partners that refused us as no longer a member of a workspace we left or
+   * were removed from, proof that they hold the removal. Until a partner has, we keep syncing that
+   * workspace with it: our last entries, the leave above all, may have reached no one (a leave
+   * while no one was online would otherwise stay ours alone: still a member for everyone else,
+   * and the key never replaced).
+   */
+  private readonly knowsWeLeft = new Set<string>();
   private readonly keyCare = new Set<string>();
   /** Presence per workspace (ephemeral), our own announced state, and what drives it. */
   private readonly presence = new Map<string, PresenceTable>();
@@ -187,6 +195,7 @@ export class Peer implements DocAccess {
     // -- relays: dial every relay attached to our workspaces, now and after losses --
     peer.relayLinks = new RelayLinks({
       net: peer.net, selfHex: peer.keyHex, log, workspaces: () => peer.workspaces.values(),
+      stillSyncs: (ws, relayHex) => peer.stillSyncs(ws, relayHex),
       resync: (wsHex, relay) => { const ws = peer.workspaces.get(wsHex); if (ws) peer.ensureSession(ws, relay); },
     });
     // Join requests relays pass on to us as a manager (inviter or not); our own joins left pending at relays.
@@ -300,10 +309,15 @@ export class Peer implements DocAccess {
     return ws.isMember(hex) || RelayLinks.isRelayOf(ws, hex);
   }
 
+  /** Whether we still sync `ws` with `partnerHex`: yes, unless we are out and it knows (knowsWeLeft). */
+  private stillSyncs(ws: Workspace, partnerHex: string): boolean {
+    return !ws.removedSelf || !this.knowsWeLeft.has(this.slotKey(ws, partnerHex));
+  }
+
   /** Opens a sync session with a connected member (or attached relay) unless one exists. */
   private ensureSession(ws: Workspace, p: NetPeerInfo): void {
     const hex = toHex(p.publicKey);
-    if (this.stopped || hex === this.keyHex || !this.isSyncPartner(ws, hex) || ws.removedSelf) return;
+    if (this.stopped || hex === this.keyHex || !this.isSyncPartner(ws, hex) || !this.stillSyncs(ws, hex)) return;
     const k = this.slotKey(ws, hex);
     if (this.sessions.has(k)) return;
     const slot: SessionSlot = { mine: true };
@@ -330,6 +344,7 @@ export class Peer implements DocAccess {
     void session.initiate(ws).catch((err: Error) => {
       // A refusal (not a member as far as they know, duplicate) is retried only when membership changes.
       if (err instanceof SessionError && REFUSALS.has(err.code)) retry = false;
+      if (err instanceof SessionError && err.code === 'forbidden' && ws.removedSelf) this.knowsWeLeft.add(k);
       // Our disk is full: what they send cannot be stored for a while; do not ask every second.
       if (isDiskFull(err)) delay = DISK_FULL_RESYNC_MS;
       if (toRelay) this.relayLinks.sessionEnded(ws.idHex, p, err);
@@ -347,7 +362,7 @@ export class Peer implements DocAccess {
       ws = this.workspaces.get(toHex(id));
       if (!ws) return { error: 'not-found', message: 'unknown workspace' };
       // A replica we just joined knows no members until its first sync: it trusts its inviter.
-      if (ws.removedSelf) return { error: 'not-found', message: 'this peer was removed from that workspace' };
+      // (A workspace we left is still synced with members who open a session: they do not know yet.)
       if (!ws.isMember(toHex(remoteKey)) && this.inviters.get(ws.idHex) !== remoteHex) return { error: 'forbidden', message: 'not a member of this workspace (as far as this peer knows)' };
       key = this.slotKey(ws, remoteHex);
       const existing = this.sessions.get(key);

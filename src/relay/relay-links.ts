@@ -19,6 +19,8 @@ export interface RelayLinksHost {
   net: Pick<NetNode, 'dial' | 'connectedPeers'>;
   selfHex: string;
   workspaces: () => Iterable<Workspace>;
+  /** Whether we still sync `ws` with this relay (after we left: until it holds our removal). */
+  stillSyncs: (ws: Workspace, relayHex: string) => boolean;
   /** Opens a sync session for workspace `wsHex` with a connected relay, if none is open. */
   resync: (wsHex: string, relay: NetPeerInfo) => void;
   log: (line: string) => void;
@@ -65,8 +67,10 @@ export class RelayLinks {
   private wanted(): Map<string, RelayRecord> {
     const out = new Map<string, RelayRecord>();
     for (const ws of this.host.workspaces()) {
-      if (ws.removedSelf || !ws.isMember(this.host.selfHex)) continue;
-      for (const [k, r] of ws.state.relays) if (k !== this.host.selfHex && !out.has(k)) out.set(k, r);
+      // A replica that knows no members yet (just joined) has no relay to reach; one we left may
+      // still have to hand our leave to one.
+      if (!ws.isMember(this.host.selfHex) && !ws.removedSelf) continue;
+      for (const [k, r] of ws.state.relays) if (k !== this.host.selfHex && !out.has(k) && this.host.stillSyncs(ws, k)) out.set(k, r);
     }
     return out;
   }

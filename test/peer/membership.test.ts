@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Peer } from '../../src/peer.ts';
+import { Relay } from '../../src/relay.ts';
 import { createIdentity } from '../../src/store/identity-file.ts';
 import { waitFor } from '../helpers/replicas.ts';
 
@@ -95,4 +96,64 @@ test('a second device acts as the same member; removing it rotates the key', asy
   await a.peer.removeMember(ws.id, laptop.peer.keyHex);
   assert.notEqual(a.peer.epochs(ws.id).current, before);
   await assert.rejects(async () => { await waitFor(() => false, 200); await laptop.peer.sendChat(ws.id, 'x'); });
+});
+
+test('leaving while no one is online: the leave reaches the others when they are back, and the key is replaced', { timeout: 60_000 }, async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'trellis-alice-'));
+  createIdentity(home, 'alice');
+  let a = await Peer.start({ home, mdns: false, log: () => {} });
+  const addr = a.status().addrs[0];
+  const c = await startPeer('carol', [addr]);
+  t.after(async () => { await a.stop(); await c.stop(); rmSync(home, { recursive: true, force: true }); });
+  const ws = await a.createWorkspace('Team');
+  await c.peer.join(await a.createInvite(ws.id, { role: 'participant' }));
+  await waitFor(() => a.members(ws.id).length === 2, 5000, 'carol joined');
+  const before = a.epochs(ws.id).current;
+
+  await a.stop();
+  await c.peer.leave(ws.id);
+  assert.equal(c.peer.listWorkspaces()[0].role, 'removed');
+  // Alice is back, at the same address.
+  a = await Peer.start({ home, mdns: false, listen: [addr.replace(/\/p2p\/.*$/, '')], log: () => {} });
+  await waitFor(() => a.members(ws.id).length === 1, 15_000, 'carol\'s leave at alice');
+  await waitFor(() => a.epochs(ws.id).current !== before, 5000, 'the key replaced');
+  assert.ok(!c.peer.epochs(ws.id).held.includes(a.epochs(ws.id).current), 'carol holds no key for the new epoch');
+  // Once alice holds the leave, carol stops offering it: alice refuses her sessions from now on.
+  await waitFor(() => c.peer.syncStatus(ws.id).peers === 0, 10_000, 'carol no longer syncs the workspace');
+});
+
+test('leaving while only the relay could take it: the leave goes to the relay when it is back, and from there to the others', { timeout: 90_000 }, async (t) => {
+  const homes = ['relay', 'alice', 'carol'].map((n) => { const h = mkdtempSync(join(tmpdir(), `trellis-${n}-`)); createIdentity(h, n); return h; });
+  const [rHome, aHome, cHome] = homes;
+  let relay = await Relay.start({ home: rHome, log: () => {} });
+  const relayAddr = relay.status().addrs[0];
+  let a: Peer | undefined = await Peer.start({ home: aHome, mdns: false, log: () => {} });
+  let c: Peer | undefined = await Peer.start({ home: cHome, mdns: false, bootstrap: [a.status().addrs[0]], log: () => {} });
+  t.after(async () => {
+    await Promise.all([a?.stop(), c?.stop(), relay.stop()]);
+    for (const h of homes) rmSync(h, { recursive: true, force: true });
+  });
+  const ws = await a.createWorkspace('Team');
+  await a.addRelay(ws.id, relayAddr);
+  await c.join(await a.createInvite(ws.id, { role: 'participant' }));
+  await waitFor(() => c!.relayList(ws.id).some((r) => r.connected) && a!.members(ws.id).length === 2, 15_000, 'carol joined and reaches the relay');
+  const before = a.epochs(ws.id).current;
+  const entries = () => relay.workspaces()[0]?.entries ?? 0;
+  const total = Object.values(a.heads(ws.id)).reduce((n, s) => n + s, 0);
+  await waitFor(() => entries() === total, 10_000, 'the relay holds the whole history');
+
+  // Nobody but carol is up when she leaves.
+  await Promise.all([a.stop(), relay.stop()]);
+  a = undefined;
+  await c.leave(ws.id);
+  // The relay comes back (same address): carol hands it her leave, then goes offline for good.
+  relay = await Relay.start({ home: rHome, listen: [relayAddr.replace(/\/p2p\/.*$/, '')], log: () => {} });
+  await waitFor(() => entries() === total + 1, 30_000, 'carol gave the relay her leave');
+  await waitFor(() => c!.syncStatus(ws.id).peers === 0, 10_000, 'carol no longer syncs the workspace');
+  await c.stop();
+  c = undefined;
+  // Alice is back: she learns from the relay alone that carol left, and replaces the key.
+  a = await Peer.start({ home: aHome, mdns: false, log: () => {} });
+  await waitFor(() => a!.members(ws.id).length === 1, 30_000, 'carol\'s leave at alice, through the relay');
+  await waitFor(() => a!.epochs(ws.id).current !== before, 10_000, 'the key replaced');
 });
