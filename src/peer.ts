@@ -66,6 +66,8 @@ const JOIN_SYNC_TIMEOUT_MS = 300_000;
 /** How long `join` waits for an offline inviter to accept a request queued at a relay. */
 const JOIN_QUEUE_WAIT_MS = 600_000;
 const RESYNC_DELAY_MS = 1000;
+/** How long deleting a workspace we just left waits for a connected member or relay to show it has our leave. */
+const DELETE_WAIT_MS = 5000;
 /** ...and after one that failed because our disk is full. */
 const DISK_FULL_RESYNC_MS = 30_000;
 const KEY_CARE_DELAY_MS = 100;
@@ -260,7 +262,7 @@ export class Peer implements DocAccess {
     this.keyCare.add(ws.idHex);
     setTimeout(() => {
       this.keyCare.delete(ws.idHex);
-      if (this.stopped) return;
+      if (this.stopped || this.workspaces.get(ws.idHex) !== ws) return; // deleted meanwhile
       try {
         for (const c of keyCare(ws)) ws.appendControl(c);
       } catch (err) {
@@ -317,7 +319,7 @@ export class Peer implements DocAccess {
   /** Opens a sync session with a connected member (or attached relay) unless one exists. */
   private ensureSession(ws: Workspace, p: NetPeerInfo): void {
     const hex = toHex(p.publicKey);
-    if (this.stopped || hex === this.keyHex || !this.isSyncPartner(ws, hex) || !this.stillSyncs(ws, hex)) return;
+    if (this.stopped || hex === this.keyHex || this.workspaces.get(ws.idHex) !== ws || !this.isSyncPartner(ws, hex) || !this.stillSyncs(ws, hex)) return;
     const k = this.slotKey(ws, hex);
     if (this.sessions.has(k)) return;
     const slot: SessionSlot = { mine: true };
@@ -760,6 +762,53 @@ export class Peer implements DocAccess {
     const ws = this.ws(idOrName);
     if (!ws.isMember(this.keyHex)) throw new TrellisError('invalid', 'you are not a member of this workspace');
     this.control(ws, { type: 'remove', key: this.keyHex });
+  }
+
+  /**
+   * Deletes a workspace from this device: its entries, keys, invitations, documents, and the file
+   * chunks no other workspace lists. Only once we are out of it (we left or were removed) and a
+   * member or relay knows (knowsWeLeft), or when there was never anyone to tell; `force` deletes
+   * a workspace we left before anyone knows (the others then keep us as a member until a manager
+   * removes us). A member leaves first: deleting would not tell the others.
+   */
+  async deleteWorkspace(idOrName: string, opts: { force?: boolean } = {}): Promise<void> {
+    const ws = this.ws(idOrName);
+    const others = [...ws.state.members.keys()].filter((k) => k !== this.keyHex);
+    const alone = others.length === 0 && ws.state.relays.size === 0;
+    if (!ws.removedSelf && !alone) {
+      throw new TrellisError('conflict', `you are a member of "${ws.name}": leave it first (trellis leave), then delete it from this device`);
+    }
+    const told = () => [...this.knowsWeLeft].some((k) => k.startsWith(`${ws.idHex}/`));
+    // Just left, with members online: they are being told (it takes a session or two).
+    const online = this.net.connectedPeers().some((p) => this.isSyncPartner(ws, toHex(p.publicKey)));
+    for (let waited = 0; ws.removedSelf && !told() && !alone && !opts.force && online && waited < DELETE_WAIT_MS; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (this.workspaces.get(ws.idHex) !== ws) throw new TrellisError('not-found', 'that workspace was deleted meanwhile');
+    if (ws.removedSelf && !told() && !alone && !opts.force) {
+      throw new TrellisError('conflict', 'no member or relay has your leave yet (none was online since): keep this daemon running until one is, then delete it; '
+        + 'or delete it now with --force, and the others keep you as a member until a manager removes you');
+    }
+    const id = ws.idHex;
+    const rest = [...this.workspaces.keys()].filter((w) => w !== id);
+    const chunks = this.files?.chunksOnlyOf(id, rest) ?? [];
+    // The store first: if it fails, nothing is lost and the workspace is still here.
+    this.store.removeWorkspace(ws.id);
+    this.workspaces.delete(id);
+    for (const [k, slot] of this.sessions) {
+      if (!k.startsWith(`${id}/`)) continue;
+      this.sessions.delete(k);
+      slot.session?.close();
+    }
+    for (const k of this.knowsWeLeft) if (k.startsWith(`${id}/`)) this.knowsWeLeft.delete(k);
+    this.presence.delete(id);
+    this.ownPresence.delete(id);
+    this.inviters.delete(id);
+    this.files?.forgetWorkspace(id, chunks);
+    this.chat.reset(id);
+    this.docs.reset(id);
+    this.log(`workspace ${id.slice(0, 8)}: deleted from this device`);
+    this.emit({ type: 'workspace', workspace: id });
   }
 
   /** Entries refused or without effect, for managers. */

@@ -17,6 +17,7 @@ export type ApiPeer = Pick<Peer,
   | 'setRole'
   | 'removeMember'
   | 'leave'
+  | 'deleteWorkspace'
   | 'audit'
   | 'permissions'
   | 'setPermissions'

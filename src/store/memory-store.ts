@@ -27,6 +27,7 @@ export class MemoryStore implements Store {
     const prefix = toHex(id);
     this.workspaces.delete(prefix);
     for (const k of [...this.forkProofs.keys()]) if (k.startsWith(prefix)) this.forkProofs.delete(k);
+    for (const [k, i] of [...this.invites]) if (toHex(i.workspace) === prefix) this.invites.delete(k);
   }
 
   putKey(workspace: Uint8Array, epoch: number, sealedKey: Uint8Array): void { this.ws(workspace).keys.set(epoch, sealedKey); }

@@ -138,7 +138,7 @@ export class SqliteStore implements Store {
     this.db.exec('BEGIN');
     try {
       this.db.prepare('DELETE FROM runs WHERE author IN (SELECT id FROM authors WHERE workspace = ?)').run(id);
-      for (const table of ['authors', 'keys', 'forks']) this.db.prepare(`DELETE FROM ${table} WHERE workspace = ?`).run(id);
+      for (const table of ['authors', 'keys', 'forks', 'invites']) this.db.prepare(`DELETE FROM ${table} WHERE workspace = ?`).run(id);
       this.db.prepare('DELETE FROM workspaces WHERE id = ?').run(id);
       this.db.exec('COMMIT');
     } catch (err) {

@@ -32,7 +32,7 @@ export interface InviteRow {
 export interface Store {
   addWorkspace(id: Uint8Array): void;
   workspaceIds(): Uint8Array[];
-  /** Forgets a workspace and everything held for it (entries, keys, fork proofs); for relays detached from it. */
+  /** Forgets a workspace and everything held for it (entries, keys, fork proofs, invitations): a relay detached from it, a peer deleting it. */
   removeWorkspace(id: Uint8Array): void;
   putKey(workspace: Uint8Array, epoch: number, sealedKey: Uint8Array): void;
   keys(workspace: Uint8Array): { epoch: number; sealedKey: Uint8Array }[];

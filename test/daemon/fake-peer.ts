@@ -116,6 +116,11 @@ export class FakePeer implements ApiPeer {
     this.#get(ws).info.role = 'removed';
   }
 
+  async deleteWorkspace(ws: string, opts: { force?: boolean } = {}): Promise<void> {
+    this.membershipCalls.push(['deleteWorkspace', ws, String(opts.force ?? false)]);
+    if (this.#get(ws).info.role !== 'removed') throw new TrellisError('conflict', 'leave it first');
+  }
+
   audit(ws: string): AuditItem[] {
     this.#manager(ws);
     return [{ author: 'cd'.repeat(32), authorName: 'Mallory', seq: 3, reason: 'a guest may not change roles' }];

@@ -113,6 +113,8 @@ test('leaving while no one is online: the leave reaches the others when they are
   await a.stop();
   await c.peer.leave(ws.id);
   assert.equal(c.peer.listWorkspaces()[0].role, 'removed');
+  // Deleting it from her device now would lose the leave: refused.
+  await assert.rejects(c.peer.deleteWorkspace(ws.id), /no member or relay has your leave yet/);
   // Alice is back, at the same address.
   a = await Peer.start({ home, mdns: false, listen: [addr.replace(/\/p2p\/.*$/, '')], log: () => {} });
   await waitFor(() => a.members(ws.id).length === 1, 15_000, 'carol\'s leave at alice');
@@ -120,6 +122,10 @@ test('leaving while no one is online: the leave reaches the others when they are
   assert.ok(!c.peer.epochs(ws.id).held.includes(a.epochs(ws.id).current), 'carol holds no key for the new epoch');
   // Once alice holds the leave, carol stops offering it: alice refuses her sessions from now on.
   await waitFor(() => c.peer.syncStatus(ws.id).peers === 0, 10_000, 'carol no longer syncs the workspace');
+  // Now she may delete it from her device; alice's sessions then find no such workspace.
+  await c.peer.deleteWorkspace(ws.id);
+  assert.deepEqual(c.peer.listWorkspaces(), []);
+  assert.throws(() => c.peer.members(ws.id), /no workspace/);
 });
 
 test('leaving while only the relay could take it: the leave goes to the relay when it is back, and from there to the others', { timeout: 90_000 }, async (t) => {

@@ -94,8 +94,11 @@ export function storeContract(name: string, open: () => { store: Store; reopen?:
       store.appendEntries(ws, [row(alice, 1), row(alice, 2)]);
       store.appendEntries(other, [row(alice, 1)]);
       store.putFork(ws, alice, 2, bytes(4, 1), bytes(4, 2));
+      store.putInvite({ id: bytes(32, 20), secret: bytes(32, 21), workspace: ws, role: 'guest', expires: 9 });
+      store.putInvite({ id: bytes(32, 22), secret: bytes(32, 23), workspace: other, role: 'guest', expires: 9 });
       store.removeWorkspace(ws);
       assert.deepEqual(store.workspaceIds().map((w) => w[0]), [8]);
+      assert.deepEqual([store.getInvite(bytes(32, 20)), store.invitesOf(other).length], [undefined, 1]);
       assert.deepEqual(store.heads(other).map((h) => h.seq), [1]);
       // Held again from scratch (a relay attached anew): the log starts at seq 1.
       store.addWorkspace(ws);

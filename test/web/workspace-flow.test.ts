@@ -347,6 +347,16 @@ describe('web UI: two people, two daemons', { timeout: 240_000 }, () => {
     await screenshot(b.page, '17-removed');
   });
 
+  it('Bob deletes the workspace from his device: it leaves his list, and stays gone', async () => {
+    await b.page.getByRole('button', { name: 'Delete from this device…' }).click();
+    await b.page.getByRole('button', { name: 'Delete “Launch”' }).click();
+    await b.page.getByRole('heading', { name: 'Start a workspace' }).waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await b.page.getByRole('link', { name: /Launch/ }).count(), 0, 'not in the sidebar');
+    const list = await (await fetch(`${bob.api}/api/workspaces`, { headers: { Authorization: `Bearer ${bob.token}` } })).json() as unknown[];
+    assert.deepEqual(list, []);
+    await screenshot(b.page, '18-deleted');
+  });
+
   it('no console errors or warnings in any page; the token reached no log', () => {
     const problems = [...a.problems, ...b.problems, ...extraPages.flatMap((p) => p.problems)];
     assert.deepEqual(problems, []);

@@ -1,13 +1,14 @@
-// `trellis workspace create NAME` and `trellis workspace list`.
+// `trellis workspace create NAME`, `trellis workspace list` and `trellis workspace delete WS`.
 import type { Command } from 'commander';
 import { MAX_NAME_CHARS, type WorkspaceInfo } from '../../peer-api.ts';
-import { connectApi } from '../api-client.ts';
+import { connectApi, seg } from '../api-client.ts';
 import { CliError, EXIT_USAGE } from '../cli-error.ts';
 import { homeOf } from '../home.ts';
 import { printJson, printLine, printTable, safeLine } from '../output.ts';
+import { WORKSPACE_HINT } from './invitations.ts';
 
 export function registerWorkspace(program: Command): void {
-  const ws = program.command('workspace').description('create and list workspaces');
+  const ws = program.command('workspace').description('create, list and delete workspaces');
 
   ws.command('create')
     .description('create a workspace; you become its manager')
@@ -34,5 +35,17 @@ export function registerWorkspace(program: Command): void {
       } else {
         printTable(list.map((w) => [w.id, safeLine(w.name), w.role, String(w.members)]), ['ID', 'NAME', 'ROLE', 'MEMBERS']);
       }
+    });
+
+  ws.command('delete')
+    .description('delete a workspace from this device (its history, keys and files here) once you have left it or were removed')
+    .argument('<ws>', 'workspace id or name')
+    .option('--force', 'delete it even though no member or relay has your leave yet')
+    .option('--json', 'machine-readable output')
+    .action(async (wsArg: string, opts: { force?: boolean; json?: boolean }, cmd: Command) => {
+      const r = await connectApi(homeOf(cmd)).delete<{ deleted: string }>(
+        `/api/workspaces/${seg(wsArg)}${opts.force ? '?force=true' : ''}`, { notFoundHint: WORKSPACE_HINT });
+      if (opts.json) printJson({ deleted: r.deleted });
+      else printLine(`deleted ${safeLine(wsArg)} (${r.deleted}) from this device`);
     });
 }

@@ -225,6 +225,32 @@ export class FilesService {
   }
 
   /**
+   * Chunks that workspace `ws` lists and none of `others` does: what deleting `ws` from this
+   * device frees. Read before its documents go (forgetWorkspace then removes them).
+   */
+  chunksOnlyOf(ws: string, others: string[]): string[] {
+    const elsewhere = others.map((o) => this.chunkSet(o));
+    return [...this.chunkSet(ws)].filter((h) => this.store.has(h) && !elsewhere.some((set) => set.has(h)));
+  }
+
+  /** Workspace `ws` was deleted from this device: its chunks (chunksOnlyOf), setting and jobs go. */
+  forgetWorkspace(ws: string, chunks: string[]): void {
+    for (const h of chunks) {
+      try { this.store.removeSync(h); } catch (err) { this.log(`files: cannot remove a chunk of a deleted workspace: ${(err as Error).message}`); }
+    }
+    const job = this.keepAllJobs.get(ws);
+    clearTimeout(job?.timer);
+    this.keepAllJobs.delete(ws);
+    for (const [k, j] of this.pushJobs) if (k.startsWith(`${ws}/`)) { clearTimeout(j.timer); this.pushJobs.delete(k); }
+    for (const k of this.atRelay.keys()) if (k.startsWith(`${ws}/`)) this.atRelay.delete(k);
+    this.views.delete(ws);
+    this.chunkSets.delete(ws);
+    this.docIds.delete(ws);
+    if (this.settings.policy(ws) !== 'on-demand') this.settings.set(ws, 'on-demand');
+    if (chunks.length > 0) this.log(`files: removed ${chunks.length} chunk(s) of a deleted workspace`);
+  }
+
+  /**
    * Chunks of adds that a crash or a kill cut short (add-journal.ts): no version refers to them,
    * and none ever will (their file key died with the add), so they only took space. An add whose
    * version made it into the manifest keeps its chunks.

@@ -33,6 +33,8 @@ export const api = {
   setRole: (ws: string, member: string, role: Role) => http.post<MemberInfo>(`${w(ws)}/members/${seg(member)}/role`, { role }),
   removeMember: (ws: string, member: string) => http.delete<{ removed: string }>(`${w(ws)}/members/${seg(member)}`),
   leave: (ws: string) => http.post<{ left: boolean }>(`${w(ws)}/leave`),
+  /** Deletes a workspace we are out of from this device (`force`: before anyone has our leave). */
+  deleteWorkspace: (ws: string, force = false) => http.delete<{ deleted: string }>(`${w(ws)}${force ? '?force=true' : ''}`),
   audit: (ws: string) => http.get<AuditItem[]>(`${w(ws)}/audit`),
   permissions: (ws: string) => http.get<PermissionTable>(`${w(ws)}/permissions`),
   setPermissions: (ws: string, table: PermissionTable) => http.put<PermissionTable>(`${w(ws)}/permissions`, table),

@@ -55,7 +55,8 @@ export function useWorkspace(ws: string, active: boolean): WorkspaceData {
     // Control entries (roles, removals, permissions) announce themselves as 'members'.
     if (e.type === 'members' || e.type === 'presence') void loadMembers();
     if (e.type === 'doc' && e.doc === REGISTRY_DOC_ID) void loadTools();
-    if (e.type === 'workspace') void refresh();
+    // Not for a workspace we are out of: it may just have been deleted from this device.
+    if (e.type === 'workspace' && active) void refresh();
   });
 
   return { members, tools, permissions, loaded, toolsAvailable, refresh };
