@@ -26,6 +26,8 @@ export interface MemberInfo {
   typing?: boolean;
   /** Where their cursor is in a document: opaque editor data (a Yjs awareness state), from presence. */
   cursor?: { doc: string; data: string };
+  /** The call they are in (32 hex), from presence: join it to talk with them. */
+  call?: string;
 }
 
 import type { ChatMessage } from './tools/chat/chat-tool.ts';
@@ -76,9 +78,13 @@ export type PeerEvent =
   | { type: 'removed'; workspace: string }
   | { type: 'presence'; workspace: string; member: string }
   | { type: 'rejected'; workspace: string; author: string; reason: string }
+  /** A call signal for us from `from` (a member's key): for our browser's WebRTC connection. */
+  | { type: 'call-signal'; workspace: string; from: string; signal: CallSignal }
   | FileProgressEvent;
 
 import type { FileProgressEvent } from './tools/files/files-service.ts';
+import type { CallSignal } from './workspace/call-signal.ts';
+export type { CallSignal };
 export type { FileProgressEvent };
 
 // What the tools return (API, SDK): the tool list, history rows, tasks, events, topics.

@@ -25,6 +25,7 @@ import { decodeInvite, encodeInvite } from './workspace/invite-code.ts';
 import { newEpoch } from './workspace/control-builders.ts';
 import { keyCare } from './workspace/key-care.ts';
 import { ANNOUNCE_MS, MAX_CURSOR_CHARS, openPresence, PresenceTable, sealPresence, type PresenceState } from './workspace/presence.ts';
+import { CALL_ID, openSignal, parseSignal, sealSignal, SignalFilter } from './workspace/call-signal.ts';
 import { answerJoin, inviteIdOf, requestJoin } from './workspace/join.ts';
 import { Workspace, type WorkspaceContext } from './workspace/workspace.ts';
 import * as Y from 'yjs';
@@ -112,6 +113,8 @@ export class Peer implements DocAccess {
   private readonly presence = new Map<string, PresenceTable>();
   private readonly ownPresence = new Map<string, PresenceState>();
   private presenceCounter = 0;
+  private signalCounter = 0;
+  private readonly signalFilter = new SignalFilter();
   private lastActivity = Date.now();
   private presenceTimer: NodeJS.Timeout | undefined;
   /** Workspace id → the inviter's key, for workspaces joined in this run. */
@@ -284,6 +287,7 @@ export class Peer implements DocAccess {
       localPeers: () => this.peersFor(remote),
       onPeers: (peers: PeerAddrs[]) => this.learnPeers(peers),
       onPresence: (blob: Uint8Array, from: SyncSession) => this.receivePresence(blob, from),
+      onSignal: (blob: Uint8Array, from: SyncSession) => this.receiveSignal(blob, from),
     };
   }
 
@@ -475,19 +479,58 @@ export class Peer implements DocAccess {
     if (changed) this.emit({ type: 'presence', workspace: ws.idHex, member: r.author });
   }
 
+  // ---- calls: signalling on the ephemeral channel (the media flows between browsers) ----
+
+  /**
+   * Sends a call signal (offer, answer, ICE candidate, bye) from our browser to a member's
+   * (`to`: the member's key, or one of their devices'). Sent on every session of the workspace
+   * (members relay what is not for them); 'unavailable' when no member is connected to carry it.
+   */
+  sendCallSignal(idOrName: string, to: string, signal: unknown): void {
+    const ws = this.ws(idOrName);
+    if (!ws.isMember(this.keyHex)) throw new TrellisError('forbidden', 'you are not a member of this workspace');
+    const parsed = parseSignal(signal);
+    if (typeof parsed === 'string') throw new TrellisError('invalid', `invalid call signal: ${parsed}`);
+    if (typeof to !== 'string' || !/^[0-9a-f]{64}$/.test(to)) throw new TrellisError('invalid', 'to is a member\'s key: 64 lowercase hex characters');
+    if (to === this.keyHex) throw new TrellisError('invalid', 'a call signal goes to another member, not to yourself');
+    if (!ws.isMember(to)) throw new TrellisError('not-found', 'no member with that key in this workspace');
+    this.signalCounter = Math.max(this.signalCounter + 1, Date.now() * 16);
+    const blob = sealSignal(ws, this.identity.signing, fromHex(to), this.signalCounter, parsed);
+    if (!blob) throw new TrellisError('unavailable', 'this device does not hold the workspace\'s current key yet');
+    let sent = 0;
+    for (const s of this.sessionsOf(ws.idHex)) if (!RelayLinks.isRelayOf(ws, s.remoteHex) && s.sendSignal(blob)) sent++;
+    if (sent === 0) throw new TrellisError('unavailable', 'no member of this workspace is connected: the call cannot reach them');
+  }
+
+  private receiveSignal(blob: Uint8Array, from: SyncSession): void {
+    const ws = from.replica && this.workspaces.get(toHex(from.replica.id));
+    if (!ws) return;
+    const r = openSignal(ws, blob);
+    if (typeof r === 'string' || r.from === this.keyHex || !this.signalFilter.accept(r)) return;
+    const me = ws.member(this.keyHex);
+    if (r.to === this.keyHex || (me?.owner !== undefined && r.to === me.owner)) {
+      this.emit({ type: 'call-signal', workspace: ws.idHex, from: r.from, signal: r.signal });
+      if (r.to === this.keyHex) return;
+    }
+    // Not (only) for us: on to our other members, as presence goes.
+    for (const s of this.sessionsOf(ws.idHex)) if (s !== from && !RelayLinks.isRelayOf(ws, s.remoteHex)) s.sendSignal(blob);
+  }
+
   /**
    * Sets what we show others in a workspace (which tool, typing, where our cursor is in a
    * document) and counts as activity. Fields left out keep their value; `null` clears one.
    */
-  setPresence(idOrName: string, state: { tool?: string | null; typing?: boolean; cursor?: { doc: string; data: string } | null }): void {
+  setPresence(idOrName: string, state: { tool?: string | null; typing?: boolean; cursor?: { doc: string; data: string } | null; call?: string | null }): void {
     const ws = this.ws(idOrName);
     if (state.tool != null && (typeof state.tool !== 'string' || state.tool.length > 64)) throw new TrellisError('invalid', 'tool must be a string of at most 64 characters');
     if (state.typing !== undefined && typeof state.typing !== 'boolean') throw new TrellisError('invalid', 'typing must be true or false');
     if (state.cursor != null && (typeof state.cursor.doc !== 'string' || !/^[0-9a-f]{32}$/.test(state.cursor.doc) || typeof state.cursor.data !== 'string' || state.cursor.data.length > MAX_CURSOR_CHARS)) {
       throw new TrellisError('invalid', `cursor is {doc: 32 hex characters, data: at most ${MAX_CURSOR_CHARS} characters}`);
     }
+    if (state.call != null && (typeof state.call !== 'string' || !CALL_ID.test(state.call))) throw new TrellisError('invalid', 'call must be 32 lowercase hex characters');
     this.lastActivity = Date.now();
     const next: PresenceState = { ...this.ownPresence.get(ws.idHex) };
+    if (state.call !== undefined) { if (state.call) next.call = state.call; else delete next.call; }
     if (state.tool !== undefined) { if (state.tool) next.tool = state.tool; else delete next.tool; }
     if (state.typing !== undefined) { if (state.typing) next.typing = true; else delete next.typing; }
     if (state.cursor !== undefined) { if (state.cursor) next.cursor = state.cursor; else delete next.cursor; }
@@ -713,6 +756,7 @@ export class Peer implements DocAccess {
       if (isOnline && state.tool) info.tool = state.tool;
       if (isOnline && state.typing) info.typing = true;
       if (isOnline && !self && p?.state.cursor) info.cursor = p.state.cursor;
+      if (isOnline && state.call) info.call = state.call;
       return info;
     });
   }

@@ -31,4 +31,6 @@ export type ApiPeer = Pick<Peer,
   // Relays (routes/relays.ts); optional for the same reason (those routes answer 503).
   & Partial<Pick<Peer, 'addRelay' | 'removeRelay' | 'relayList' | 'joinWithRelays' | 'pendingJoins'>>
   // Issued invitations and their revocation (routes/invitations.ts); optional for the same reason.
-  & Partial<Pick<Peer, 'listInvites' | 'revokeInvite'>>;
+  & Partial<Pick<Peer, 'listInvites' | 'revokeInvite'>>
+  // Call signalling (routes/calls.ts); optional for the same reason.
+  & Partial<Pick<Peer, 'sendCallSignal'>>;

@@ -6,8 +6,10 @@ import type { Head } from '../core/version-vector.ts';
 
 export const SYNC_PROTOCOL = '/trellis/sync/1.0.0';
 export const JOIN_PROTOCOL = '/trellis/join/1.0.0';
-/** Version 2 adds ENTRIES_PACKED; a session runs at the lower of the two sides' versions. */
-export const PROTOCOL_VERSION = 2;
+/** Version 2 adds ENTRIES_PACKED, version 3 SIGNAL; a session runs at the lower of the two sides' versions. */
+export const PROTOCOL_VERSION = 3;
+/** The first version with SIGNAL frames (call signalling). */
+export const SIGNAL_VERSION = 3;
 export const MIN_PROTOCOL_VERSION = 1;
 /** Largest frame accepted; a bigger length prefix closes the stream. */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -34,10 +36,14 @@ export const FrameType = {
   fork: 10,
   /** Version 2: ENTRIES as runs of one author, without what the receiver recomputes (core/entry-pack.ts). */
   entriesPacked: 11,
+  /** Version 3, ephemeral, not logged: a sealed call signal for one peer (workspace/call-signal.ts). */
+  signal: 12,
 } as const;
 
 /** Largest presence blob accepted. */
 export const MAX_PRESENCE_BYTES = 2048;
+/** Largest call signal blob accepted (a WebRTC offer with audio and video is a few KiB of SDP). */
+export const MAX_SIGNAL_BYTES = 32 * 1024;
 
 export interface PeerAddrs { key: Uint8Array; addrs: string[] }
 
@@ -52,6 +58,7 @@ export type Frame =
   | { type: typeof FrameType.joinRequest; body: unknown }
   | { type: typeof FrameType.joinAccept; body: unknown }
   | { type: typeof FrameType.presence; blob: Uint8Array }
+  | { type: typeof FrameType.signal; blob: Uint8Array }
   | { type: typeof FrameType.fork; entries: Uint8Array[] }
   /** Checked when unpacked (core/entry-pack.ts), which may happen on the worker thread. */
   | { type: typeof FrameType.entriesPacked; packed: Uint8Array };
@@ -107,6 +114,7 @@ export function encodeFrame(f: Frame): Uint8Array {
       break;
     }
     case FrameType.presence: w.u16(f.blob.byteLength).bytes(f.blob); break;
+    case FrameType.signal: w.u32(f.blob.byteLength).bytes(f.blob); break;
     case FrameType.fork:
       w.u8(f.entries.length);
       for (const e of f.entries) w.u32(e.byteLength).bytes(e);
@@ -175,6 +183,12 @@ export function decodeFrame(body: Uint8Array): Frame {
     case FrameType.presence: {
       const n = r.u16();
       if (n > MAX_PRESENCE_BYTES) throw new DecodeError('presence too large');
+      f = { type, blob: r.bytes_(n) };
+      break;
+    }
+    case FrameType.signal: {
+      const n = r.u32();
+      if (n > MAX_SIGNAL_BYTES) throw new DecodeError('call signal too large');
       f = { type, blob: r.bytes_(n) };
       break;
     }

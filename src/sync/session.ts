@@ -8,7 +8,7 @@ import { DecodeError, equalBytes, toHex } from '../core/bytes.ts';
 import type { ByteStream } from '../core/byte-stream.ts';
 import { packEntries } from '../core/entry-pack.ts';
 import { unpackInline } from '../crypto/entry-preparer.ts';
-import { BATCH_BYTES, BATCH_ENTRIES, FrameType, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, type Frame, type PeerAddrs } from './frames.ts';
+import { BATCH_BYTES, BATCH_ENTRIES, FrameType, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, SIGNAL_VERSION, type Frame, type PeerAddrs } from './frames.ts';
 import { FrameStream } from './frame-stream.ts';
 import type { Replica } from './replica.ts';
 import type { PreparedBatch } from '../core/entry-crypto.ts';
@@ -28,6 +28,8 @@ export interface SessionOptions {
   onPeers?: (peers: PeerAddrs[]) => void;
   /** A presence blob from the remote (ephemeral channel); the caller verifies it. */
   onPresence?: (blob: Uint8Array, from: SyncSession) => void;
+  /** A call signal blob from the remote (ephemeral channel, version 3); the caller verifies it. */
+  onSignal?: (blob: Uint8Array, from: SyncSession) => void;
 }
 
 export type ReplicaLookup = (workspace: Uint8Array, remoteKey: Uint8Array) => Replica | { error: string; message: string };
@@ -230,6 +232,7 @@ export class SyncSession {
       case FrameType.synced: this.synced = true; this.resolveSynced(); return;
       case FrameType.peers: this.opts.onPeers?.(f.peers); return;
       case FrameType.presence: this.opts.onPresence?.(f.blob, this); return;
+      case FrameType.signal: this.opts.onSignal?.(f.blob, this); return;
       case FrameType.error: throw new SessionError(f.code, `the remote reported: ${f.message}`);
       default: throw new DecodeError(`unexpected frame type ${f.type} in a sync session`);
     }
@@ -330,6 +333,13 @@ export class SyncSession {
   sendPresence(blob: Uint8Array): void {
     if (this.ended || !this.replica) return;
     this.send({ type: FrameType.presence, blob }).catch(() => {});
+  }
+
+  /** Sends a call signal blob if the session is up and speaks version 3; false if it cannot carry one. */
+  sendSignal(blob: Uint8Array): boolean {
+    if (this.ended || !this.replica || this.version < SIGNAL_VERSION) return false;
+    this.send({ type: FrameType.signal, blob }).catch(() => {});
+    return true;
   }
 
   send(f: Frame): Promise<void> {

@@ -15,6 +15,8 @@ export interface PresenceState {
   idle?: boolean;
   /** Where the member's cursor is in a document: opaque editor data (a Yjs awareness state, JSON). */
   cursor?: { doc: string; data: string };
+  /** The call (32 hex) the member is in: how others see a call going on, and who to connect to. */
+  call?: string;
 }
 
 /** Longest cursor data carried: the whole blob must stay under MAX_PRESENCE_BYTES. */
@@ -47,6 +49,7 @@ function parseState(json: unknown): PresenceState | undefined {
       || typeof c.data !== 'string' || c.data.length > MAX_CURSOR_CHARS) return undefined;
     out.cursor = { doc: c.doc, data: c.data };
   }
+  if (o.call !== undefined) { if (typeof o.call !== 'string' || !/^[0-9a-f]{32}$/.test(o.call)) return undefined; out.call = o.call; }
   return out;
 }
 

@@ -9,6 +9,7 @@ import { invitationRoutes } from './invitations.ts';
 import { memberRoutes } from './members.ts';
 import { membershipRoutes } from './membership.ts';
 import { presenceRoutes } from './presence.ts';
+import { callRoutes } from './calls.ts';
 import { relayRoutes } from './relays.ts';
 import { statusRoutes } from './status.ts';
 import { toolRoutes } from './tools.ts';
@@ -22,6 +23,7 @@ export const apiRoutes: readonly Route[] = [
   ...membershipRoutes,
   ...chatRoutes,
   ...presenceRoutes,
+  ...callRoutes,
   ...controlRoutes,
   ...toolRoutes,
   ...historyRoutes,
