@@ -498,7 +498,8 @@ export class Peer implements DocAccess {
     const blob = sealSignal(ws, this.identity.signing, fromHex(to), this.signalCounter, parsed);
     if (!blob) throw new TrellisError('unavailable', 'this device does not hold the workspace\'s current key yet');
     let sent = 0;
-    for (const s of this.sessionsOf(ws.idHex)) if (!RelayLinks.isRelayOf(ws, s.remoteHex) && s.sendSignal(blob)) sent++;
+    // Relays pass signals on to the members connected to them, as they do presence.
+    for (const s of this.sessionsOf(ws.idHex)) if (s.sendSignal(blob)) sent++;
     if (sent === 0) throw new TrellisError('unavailable', 'no member of this workspace is connected: the call cannot reach them');
   }
 
@@ -513,7 +514,7 @@ export class Peer implements DocAccess {
       if (r.to === this.keyHex) return;
     }
     // Not (only) for us: on to our other members, as presence goes.
-    for (const s of this.sessionsOf(ws.idHex)) if (s !== from && !RelayLinks.isRelayOf(ws, s.remoteHex)) s.sendSignal(blob);
+    for (const s of this.sessionsOf(ws.idHex)) if (s !== from) s.sendSignal(blob);
   }
 
   /**

@@ -183,6 +183,8 @@ export class RelayService {
       localPeers: () => (slot && !slot.provisional ? this.peersFor(slot, session) : []),
       // Presence blobs are sealed and signed by members: pass them on to the workspace's other sessions.
       onPresence: (blob, from) => { if (slot && !slot.provisional) for (const s of slot.sessions) if (s !== from) s.sendPresence(blob); },
+      // Call signals too (sealed, signed, addressed to one member, which members check).
+      onSignal: (blob, from) => { if (slot && !slot.provisional) for (const s of slot.sessions) if (s !== from) s.sendSignal(blob); },
     });
     void session.accept((id) => {
       if (this.closed) return { error: 'not-found', message: 'this relay is stopping' };

@@ -10,6 +10,7 @@ import { memoryPair } from '../../src/sync/memory-pair.ts';
 import { SessionError, SyncSession } from '../../src/sync/session.ts';
 import { RelayService } from '../../src/relay/relay-service.ts';
 import { encodeChat } from '../../src/tools/chat/chat-tool.ts';
+import { sealSignal } from '../../src/workspace/call-signal.ts';
 import { founder, member, outsider, waitFor, type TestReplica } from '../helpers/replicas.ts';
 
 const texts = (r: TestReplica) => r.chat.log(r.ws.idHex).map((m) => m.text);
@@ -125,6 +126,28 @@ test('non-members are refused by an attached relay; their entries never get in',
   const err = await sync(m, rel).ended;
   assert.equal((err as SessionError).code, 'forbidden');
   link.session.close();
+});
+
+test('the relay passes call signals on between members connected only to it, as it does presence', async () => {
+  const rel = relay();
+  const a = founder('alice');
+  const b = member(a, 'bob');
+  a.ws.appendControl({ type: 'relay', key: rel.hex, addrs: ['/ip4/127.0.0.1/tcp/1'] });
+  const la = sync(a, rel);
+  await la.session.remoteSynced;
+  // Bob's session hears signals (as a peer's does).
+  const [x, y] = memoryPair();
+  const heard: Uint8Array[] = [];
+  const sb = new SyncSession(x, { remoteKey: rel.key.publicKey, log: () => {}, onSignal: (blob) => heard.push(blob) });
+  void sb.initiate(b.ws).catch(() => undefined);
+  rel.service.accept(y, b.signing.publicKey);
+  await sb.remoteSynced;
+  const blob = sealSignal(a.ws, a.signing, b.signing.publicKey, 1, { call: 'ab'.repeat(16), type: 'bye' })!;
+  assert.equal(la.session.sendSignal(blob), true);
+  await waitFor(() => heard.length === 1, 5000, 'the signal at bob');
+  assert.deepEqual([...heard[0]], [...blob]);
+  la.session.close();
+  sb.close();
 });
 
 test('over quota: the member is told clearly, the relay keeps what it holds', async () => {

@@ -8,12 +8,13 @@ import { ROOT } from '../helpers/daemons.ts';
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(ROOT, 'artifacts');
 
-export async function launchBrowser(): Promise<Browser> {
+/** `extraArgs`: more Chromium switches (calls add fake media devices and loopback WebRTC). */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   // playwright gives every launch a fresh temporary user-data-dir.
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', ...extraArgs],
   });
 }
 
@@ -53,4 +54,14 @@ export function readClipboard(page: Page): Promise<string> {
 
 export function writeClipboard(page: Page, text: string): Promise<void> {
   return page.evaluate((t) => (globalThis as unknown as PageGlobals).navigator.clipboard.writeText(t), text);
+}
+
+/** Polls `probe` until it is true (errors count as false); throws after `timeoutMs`. */
+export async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out: ${what}`);
 }

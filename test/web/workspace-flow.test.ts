@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ensureWebBuilt } from '../../web/scripts/ensure-built.ts';
-import { launchBrowser, openPage, readClipboard, screenshot, writeClipboard, type WatchedPage } from './browser.ts';
+import { launchBrowser, openPage, until as untilTrue, readClipboard, screenshot, writeClipboard, type WatchedPage } from './browser.ts';
 import { WebDaemon } from './web-daemon.ts';
 
 const UI_TIMEOUT = 20_000;
@@ -27,14 +27,7 @@ let capabilities: Set<string>;
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = UI_TIMEOUT): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await probe().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out: ${what}`);
-}
+const until = (what: string, probe: () => Promise<boolean>, timeoutMs = UI_TIMEOUT) => untilTrue(what, probe, timeoutMs);
 
 const chatLog = (p: Page) => p.locator('.chat-log');
 async function addTool(p: Page, kind: string, name: string): Promise<void> {

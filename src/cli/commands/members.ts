@@ -14,9 +14,14 @@ export function registerMembers(program: Command): void {
     .action(async (ws: string, opts: { json?: boolean }, cmd: Command) => {
       const list = await connectApi(homeOf(cmd)).get<MemberInfo[]>(`/api/workspaces/${seg(ws)}/members`, { notFoundHint: WORKSPACE_HINT });
       if (opts.json) {
-        printJson(list.map((m) => ({ name: m.name, key: m.key, role: m.role, online: m.online })));
+        // Presence as far as it is known: idle or not, the tool they have open, typing, the call they are in.
+        printJson(list.map((m) => ({
+          name: m.name, key: m.key, role: m.role, online: m.online,
+          ...(m.status ? { status: m.status } : {}), ...(m.tool ? { tool: m.tool } : {}), ...(m.typing ? { typing: true } : {}), ...(m.call ? { call: m.call } : {}),
+        })));
         return;
       }
-      printTable(list.map((m) => [safeLine(m.name), m.role, m.online ? 'online' : 'offline', m.key]), ['NAME', 'ROLE', 'STATUS', 'KEY']);
+      const status = (m: MemberInfo) => [m.status ?? (m.online ? 'online' : 'offline'), m.tool ? `in ${safeLine(m.tool)}` : '', m.typing ? 'typing' : '', m.call ? 'in a call' : ''].filter(Boolean).join(', ');
+      printTable(list.map((m) => [safeLine(m.name), m.role, status(m), m.key]), ['NAME', 'ROLE', 'STATUS', 'KEY']);
     });
 }

@@ -1,7 +1,7 @@
 // One function per daemon route the UI uses (src/daemon/routes/ and each tool's routes).
 import { http, seg } from './client.ts';
 import type {
-  AuditItem, CalendarEvent, ChatMessage, FileInfo, HistoryRow, IdentityInfo, InviteInfo, MemberInfo, PeerStatus,
+  AuditItem, CalendarEvent, CallSignal, ChatMessage, FileInfo, HistoryRow, IdentityInfo, InviteInfo, MemberInfo, PeerStatus,
   PendingJoinInfo, PermissionTable, RelayLinkInfo, Role, Task, TaskStatus, ToolInstance, ToolType, Topic, TopicSummary, VersionInfo, WorkspaceInfo,
 } from './types.ts';
 
@@ -38,7 +38,8 @@ export const api = {
   audit: (ws: string) => http.get<AuditItem[]>(`${w(ws)}/audit`),
   permissions: (ws: string) => http.get<PermissionTable>(`${w(ws)}/permissions`),
   setPermissions: (ws: string, table: PermissionTable) => http.put<PermissionTable>(`${w(ws)}/permissions`, table),
-  presence: (ws: string, state: { tool?: string | null; typing?: boolean }) => http.post<{ ok: boolean }>(`${w(ws)}/presence`, state),
+  presence: (ws: string, state: { tool?: string | null; typing?: boolean; call?: string | null }) => http.post<{ ok: boolean }>(`${w(ws)}/presence`, state),
+  callSignal: (ws: string, to: string, signal: CallSignal) => http.post<{ sent: boolean }>(`${w(ws)}/calls/signal`, { to, signal }),
 
   chat: (ws: string) => http.get<ChatMessage[]>(`${w(ws)}/chat`),
   sendChat: (ws: string, text: string) => http.post<ChatMessage>(`${w(ws)}/chat`, { text }),

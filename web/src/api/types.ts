@@ -30,6 +30,16 @@ export interface MemberInfo {
   status?: 'online' | 'idle' | 'offline';
   tool?: string;
   typing?: boolean;
+  /** The call they are in (32 hex), from presence. */
+  call?: string;
+}
+
+/** WebRTC signalling between members' browsers, carried by the daemons (src/workspace/call-signal.ts). */
+export interface CallSignal {
+  call: string;
+  type: 'offer' | 'answer' | 'ice' | 'bye';
+  sdp?: string;
+  candidate?: { candidate: string; sdpMid: string | null; sdpMLineIndex: number | null };
 }
 
 export interface ChatMessage {
@@ -165,6 +175,7 @@ export type PeerEvent =
   | { type: 'removed'; workspace: string }
   | { type: 'presence'; workspace: string; member: string }
   | { type: 'rejected'; workspace: string; author: string; reason: string }
+  | { type: 'call-signal'; workspace: string; from: string; signal: CallSignal }
   | FileProgressEvent;
 
 /** An invitation this device issued, and what became of it (GET /api/workspaces/:ws/invites). */

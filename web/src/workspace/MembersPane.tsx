@@ -1,4 +1,4 @@
-// Members with their roles and live presence (online / idle / offline, which tool, typing).
+// Members with their roles and live presence (online / idle / offline, which tool, typing, in a call).
 // Managers manage each member from a disclosure on their row; everyone can leave.
 import { useState } from 'react';
 import { errorText } from '../api/client.ts';
@@ -45,7 +45,7 @@ export function MembersPane({ ws, members, tools, isManager }: { ws: string; mem
 
 function MemberRow({ ws, member: m, me, isManager, where }: { ws: string; member: MemberInfo; me: boolean; isManager: boolean; where: string | undefined }) {
   const status = statusOf(m);
-  const label = `${m.name}${me ? ' (you)' : ''}, ${m.role}, ${status}${where ? `, in ${where}` : ''}${m.typing ? ', typing' : ''}`;
+  const label = `${m.name}${me ? ' (you)' : ''}, ${m.role}, ${status}${where ? `, in ${where}` : ''}${m.call ? ', in a call' : ''}${m.typing ? ', typing' : ''}`;
   const summary = (
     <>
       <Avatar name={m.name} memberKey={m.key} status={status} size="sm" />
@@ -53,6 +53,7 @@ function MemberRow({ ws, member: m, me, isManager, where }: { ws: string; member
         <span className="member-name">{m.name}{me && <span className="muted"> (you)</span>}</span>
         <span className="member-activity muted small">
           {m.typing ? <span className="typing">typing…</span> : status === 'offline' ? 'offline' : where ? `in ${where}` : status}
+          {status !== 'offline' && m.call && <span className="in-call"> · in a call</span>}
         </span>
       </span>
       <span className={`tag tag-${m.role}`}>{m.role}</span>

@@ -1,0 +1,133 @@
+// Calls end to end: two real daemons and two pages in Debian's Chromium with fake camera and
+// microphone. Alice starts a video call; Bob sees it in her presence and joins; each page plays
+// the other's video, its frames coming over a real WebRTC connection (signalled through the
+// daemons); Bob leaves and Alice's page lets go of him.
+//
+// WebRTC gathers candidates on every network interface, so the test runs in a network namespace
+// with nothing but loopback (unshare -n): the daemons, Chromium (--allow-loopback-in-peer-connection)
+// and the media stay on 127.0.0.1. Without root (no namespaces) it is skipped, not passed.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { ensureWebBuilt } from '../../web/scripts/ensure-built.ts';
+import { launchBrowser, openPage, until as untilTrue, screenshot, type WatchedPage } from './browser.ts';
+import { WebDaemon } from './web-daemon.ts';
+
+const UI_TIMEOUT = 30_000;
+const INSIDE = process.env.TRELLIS_LOOPBACK_NETNS === '1';
+
+/** Why this test cannot make its loopback-only namespace here, or undefined. */
+function noNamespace(): string | undefined {
+  if (INSIDE) return undefined;
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return 'needs root for a network namespace (unshare -n)';
+  const probe = spawnSync('unshare', ['-n', 'true']);
+  return probe.status === 0 ? undefined : `unshare -n fails here: ${probe.stderr.toString().trim()}`;
+}
+
+if (!INSIDE) {
+  // Outside: run this very file again inside a fresh namespace with only loopback, and pass or
+  // fail with it (its output shows what it checked).
+  const why = noNamespace();
+  describe('calls: two people, video both ways, in a loopback-only network namespace', { skip: why ?? false }, () => {
+    it('runs in its namespace', () => {
+      // Without the test runner's own context variable: the inner run reports for people, as a run of its own.
+      const env: NodeJS.ProcessEnv = { ...process.env, TRELLIS_LOOPBACK_NETNS: '1' };
+      delete env.NODE_TEST_CONTEXT;
+      const r = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" --test --test-reporter=spec "$1"', process.execPath, import.meta.filename], {
+        env, encoding: 'utf8', timeout: 240_000,
+      });
+      // A run that checked nothing is no pass.
+      assert.match(r.stdout, /ℹ pass [1-9]/, `the namespace run reported no passing test:\n${r.stdout}\n${r.stderr}`);
+      process.stdout.write(r.stdout.split('\n').map((l) => `    ${l}`).join('\n') + '\n');
+      assert.equal(r.status, 0, `the calls test failed in its namespace:\n${r.stdout}\n${r.stderr}`);
+    });
+  });
+} else {
+  let alice: WebDaemon;
+  let bob: WebDaemon;
+  let browser: Browser;
+  let a: WatchedPage;
+  let b: WatchedPage;
+
+  async function api<T>(d: WebDaemon, method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${d.api}${path}`, { method, headers: { Authorization: `Bearer ${d.token}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const json = await res.json() as T;
+    assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  /** The video shown under `label` plays frames: dimensions known, time moving. */
+  async function playing(p: Page, label: string): Promise<boolean> {
+    type V = { videoWidth: number; readyState: number; currentTime: number };
+    const v = p.locator(`video[aria-label="${label}"]`);
+    if (await v.count() !== 1) return false;
+    const first = await v.evaluate((el) => { const x = el as unknown as V; return { w: x.videoWidth, r: x.readyState, t: x.currentTime }; });
+    if (first.w === 0 || first.r < 2) return false;
+    await new Promise((r) => setTimeout(r, 300));
+    const later = await v.evaluate((el) => (el as unknown as V).currentTime);
+    return later > first.t;
+  }
+
+  const until = (what: string, probe: () => Promise<boolean>, timeoutMs = UI_TIMEOUT) => untilTrue(what, probe, timeoutMs);
+
+  describe('calls inside the namespace', { timeout: 200_000 }, () => {
+    let ws = '';
+    before(async () => {
+      ensureWebBuilt();
+      [alice, bob, browser] = await Promise.all([
+        WebDaemon.start('alice', { name: 'Alice' }), WebDaemon.start('bob', { name: 'Bob' }),
+        launchBrowser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection']),
+      ]);
+      ws = (await api<{ id: string }>(alice, 'POST', '/api/workspaces', { name: 'Launch' })).id;
+      const { code } = await api<{ code: string }>(alice, 'POST', `/api/workspaces/${ws}/invites`, { role: 'participant' });
+      await api(bob, 'POST', '/api/join', { code });
+      [a, b] = await Promise.all([openPage(browser, 'alice'), openPage(browser, 'bob')]);
+      for (const [p, d] of [[a, alice], [b, bob]] as const) {
+        await p.context.grantPermissions(['camera', 'microphone']);
+        await p.page.goto(d.web);
+        await p.page.getByRole('link', { name: /Launch/ }).click();
+      }
+    });
+
+    after(async () => {
+      await browser?.close();
+      await Promise.all([alice?.stop(), bob?.stop()]);
+    });
+
+    it('Alice starts a video call; Bob sees it in her presence and joins', async () => {
+      await a.page.getByRole('button', { name: 'Start a video call' }).click();
+      await until('Alice sees her own camera', () => playing(a.page, 'Video of Alice (you)'));
+      await b.page.getByRole('button', { name: 'Join call' }).waitFor({ timeout: UI_TIMEOUT });
+      assert.match(await b.page.getByRole('region', { name: 'Call' }).innerText(), /Alice in a call/);
+      await until('Bob\'s members pane shows Alice in a call', async () => /in a call/.test(await b.page.locator('li.member[data-member="Alice"]').innerText()));
+      await b.page.getByRole('button', { name: 'Join call' }).click();
+    });
+
+    it('each page plays the other\'s video, over a WebRTC connection on loopback', async () => {
+      await until('Bob\'s video at Alice', () => playing(a.page, 'Video of Bob'));
+      await until('Alice\'s video at Bob', () => playing(b.page, 'Video of Alice'));
+      // A remote stream gets frames only over its peer connection; both show it connected.
+      for (const p of [a.page, b.page]) {
+        await until('the connection shown as connected', async () => (await p.locator('.call-tile figcaption').allInnerTexts()).every((t) => !t.includes('·')));
+      }
+      await screenshot(a.page, 'call-1-alice');
+      await screenshot(b.page, 'call-2-bob');
+    });
+
+    it('muting is shown on the button; Bob leaves and Alice\'s page lets go of him', async () => {
+      await b.page.getByRole('button', { name: 'Mute' }).click();
+      await b.page.getByRole('button', { name: 'Unmute' }).waitFor();
+      await b.page.getByRole('button', { name: 'Leave call' }).click();
+      await b.page.getByRole('button', { name: 'Join call' }).waitFor({ timeout: UI_TIMEOUT });
+      await a.page.locator('video[aria-label="Video of Bob"]').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+      await a.page.getByText('Waiting for others to join…').waitFor({ timeout: UI_TIMEOUT });
+      await a.page.getByRole('button', { name: 'Leave call' }).click();
+      await a.page.getByRole('button', { name: 'Start a video call' }).waitFor({ timeout: UI_TIMEOUT });
+    });
+
+    it('no console errors or warnings in either page', () => {
+      assert.deepEqual([...a.problems, ...b.problems], []);
+    });
+  });
+}

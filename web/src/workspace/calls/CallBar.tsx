@@ -1,0 +1,65 @@
+// The call strip of a workspace: start a call, or join the one going on (from members' presence),
+// and, once in it, every participant's video (or initial, for audio only) with the controls.
+import { useEffect, useRef } from 'react';
+import type { MemberInfo } from '../../api/types.ts';
+import { useApp } from '../../app/app-state.tsx';
+import type { CallState, RemoteMedia } from './use-call.ts';
+
+function Video({ stream, muted, label }: { stream: MediaStream; muted: boolean; label: string }) {
+  const ref = useRef<HTMLVideoElement>(null);
+  useEffect(() => { if (ref.current && ref.current.srcObject !== stream) ref.current.srcObject = stream; }, [stream]);
+  return <video ref={ref} autoPlay playsInline muted={muted} aria-label={label} data-call-video={label} />;
+}
+
+function Tile({ name, stream, muted, video, state }: { name: string; stream: MediaStream; muted: boolean; video: boolean; state?: RemoteMedia['state'] }) {
+  return (
+    <figure className="call-tile" data-member={name}>
+      {video ? <Video stream={stream} muted={muted} label={`Video of ${name}`} /> : <span className="call-initial" aria-hidden="true">{[...name][0]?.toUpperCase()}</span>}
+      {!video && <Video stream={stream} muted={muted} label={`Audio of ${name}`} />}
+      <figcaption>{name}{state && state !== 'connected' ? ` · ${state}` : ''}</figcaption>
+    </figure>
+  );
+}
+
+export function CallBar({ state, members }: { state: CallState; members: MemberInfo[] }) {
+  const { myKey, me } = useApp();
+  const others = members.filter((m) => m.key !== myKey && m.online);
+  if (!state.call) {
+    const inCall = others.filter((m) => m.call);
+    const ongoing = inCall[0]?.call;
+    return (
+      <div className="call-bar" role="region" aria-label="Call">
+        {ongoing ? (
+          <>
+            <span className="call-live" aria-hidden="true" />
+            <span className="small">{inCall.filter((m) => m.call === ongoing).map((m) => m.name).join(', ')} in a call</span>
+            <button type="button" className="button primary" disabled={state.joining} onClick={() => void state.join(ongoing, true)}>Join call</button>
+            <button type="button" className="button" disabled={state.joining} onClick={() => void state.join(ongoing, false)}>Join with audio only</button>
+          </>
+        ) : (
+          <>
+            <button type="button" className="button" disabled={state.joining} onClick={() => void state.start(true)}>Start a video call</button>
+            <button type="button" className="button subtle" disabled={state.joining} onClick={() => void state.start(false)}>Audio call</button>
+          </>
+        )}
+      </div>
+    );
+  }
+  const nameOf = (key: string) => members.find((m) => m.key === key)?.name ?? key.slice(0, 8);
+  return (
+    <section className="call-panel" aria-label="In a call">
+      <div className="call-grid">
+        {state.local && <Tile name={`${me.name} (you)`} stream={state.local} muted video={state.local.getVideoTracks().length > 0} />}
+        {state.remotes.map((r) => <Tile key={r.key} name={nameOf(r.key)} stream={r.stream} muted={false} video={r.stream.getVideoTracks().length > 0} state={r.state} />)}
+      </div>
+      {state.remotes.length === 0 && <p className="muted small">Waiting for others to join…</p>}
+      <div className="row call-controls">
+        <button type="button" className="button" aria-pressed={!state.micOn} onClick={state.toggleMic}>{state.micOn ? 'Mute' : 'Unmute'}</button>
+        {state.local && state.local.getVideoTracks().length > 0 && (
+          <button type="button" className="button" aria-pressed={!state.cameraOn} onClick={state.toggleCamera}>{state.cameraOn ? 'Camera off' : 'Camera on'}</button>
+        )}
+        <button type="button" className="button danger" onClick={() => void state.leave()}>Leave call</button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,212 @@
+// A call in a workspace: a mesh of WebRTC connections, one per other member in the call. Who is
+// in which call comes from presence (the daemon carries `call` for us); the offers, answers and ICE
+// candidates go through the daemons (POST /calls/signal, the 'call-signal' event); the media flows
+// browser to browser. Whoever joins offers to everyone already in the call, so offers cross only
+// when two join at once: then the member with the smaller key wins (it ignores the other's offer,
+// the other gives its own up), as in WebRTC's "perfect negotiation".
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { errorText } from '../../api/client.ts';
+import { api } from '../../api/endpoints.ts';
+import type { CallSignal, MemberInfo } from '../../api/types.ts';
+import { useApp, usePeerEvents } from '../../app/app-state.tsx';
+import { useNotify } from '../../components/Toasts.tsx';
+
+/** ICE servers: none by default (host candidates: the LAN, loopback); a TURN server can be added here later. */
+const ICE_SERVERS: RTCIceServer[] = [];
+
+export interface RemoteMedia { key: string; stream: MediaStream; state: RTCPeerConnectionState }
+
+export interface CallState {
+  /** The call we are in, if any. */
+  call: string | undefined;
+  local: MediaStream | undefined;
+  remotes: RemoteMedia[];
+  micOn: boolean;
+  cameraOn: boolean;
+  joining: boolean;
+  start(video: boolean): Promise<void>;
+  join(call: string, video: boolean): Promise<void>;
+  leave(): Promise<void>;
+  toggleMic(): void;
+  toggleCamera(): void;
+}
+
+interface Link { pc: RTCPeerConnection; stream: MediaStream; pending: RTCIceCandidateInit[]; makingOffer: boolean }
+
+function newCallId(): string {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+export function useCall(ws: string, members: MemberInfo[]): CallState {
+  const { myKey } = useApp();
+  const notify = useNotify();
+  const [call, setCall] = useState<string | undefined>();
+  const [local, setLocal] = useState<MediaStream | undefined>();
+  const [remotes, setRemotes] = useState<RemoteMedia[]>([]);
+  const [micOn, setMicOn] = useState(true);
+  const [cameraOn, setCameraOn] = useState(true);
+  const [joining, setJoining] = useState(false);
+  const links = useRef(new Map<string, Link>());
+  const callRef = useRef<string | undefined>(undefined);
+  const localRef = useRef<MediaStream | undefined>(undefined);
+
+  const publish = useCallback(() => {
+    setRemotes([...links.current].map(([key, l]) => ({ key, stream: l.stream, state: l.pc.connectionState })));
+  }, []);
+
+  const signal = useCallback((to: string, s: CallSignal) => {
+    void api.callSignal(ws, to, s).catch((err: unknown) => notify(`The call could not reach a member: ${errorText(err)}`, 'error'));
+  }, [ws, notify]);
+
+  const drop = useCallback((key: string) => {
+    const l = links.current.get(key);
+    if (!l) return;
+    links.current.delete(key);
+    l.pc.close();
+    publish();
+  }, [publish]);
+
+  /** The connection with `key`, made on first use. */
+  const link = useCallback((key: string): Link => {
+    let l = links.current.get(key);
+    if (l) return l;
+    const pc = new RTCPeerConnection({ iceServers: ICE_SERVERS });
+    const created: Link = { pc, stream: new MediaStream(), pending: [], makingOffer: false };
+    l = created;
+    links.current.set(key, l);
+    for (const track of localRef.current?.getTracks() ?? []) pc.addTrack(track, localRef.current!);
+    pc.onicecandidate = (e) => {
+      const id = callRef.current;
+      if (!id) return;
+      const c = e.candidate;
+      signal(key, { call: id, type: 'ice', candidate: c ? { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } : { candidate: '', sdpMid: null, sdpMLineIndex: null } });
+    };
+    pc.ontrack = (e) => { if (!created.stream.getTracks().includes(e.track)) created.stream.addTrack(e.track); publish(); };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'failed') drop(key);
+      else publish();
+    };
+    publish();
+    return l;
+  }, [signal, publish, drop]);
+
+  const offerTo = useCallback(async (key: string) => {
+    const id = callRef.current;
+    if (!id) return;
+    const l = link(key);
+    l.makingOffer = true;
+    try {
+      await l.pc.setLocalDescription(await l.pc.createOffer());
+      signal(key, { call: id, type: 'offer', sdp: l.pc.localDescription!.sdp });
+    } finally {
+      l.makingOffer = false;
+    }
+  }, [link, signal]);
+
+  const onSignal = useCallback(async (from: string, s: CallSignal) => {
+    if (s.call !== callRef.current) return; // a call we are not in (or left)
+    if (s.type === 'bye') { drop(from); return; }
+    const l = link(from);
+    if (s.type === 'offer') {
+      const collision = l.makingOffer || l.pc.signalingState !== 'stable';
+      // Crossed offers: the smaller key keeps its own; the other takes this one instead.
+      if (collision && myKey < from) return;
+      await l.pc.setRemoteDescription({ type: 'offer', sdp: s.sdp! });
+      await l.pc.setLocalDescription(await l.pc.createAnswer());
+      signal(from, { call: s.call, type: 'answer', sdp: l.pc.localDescription!.sdp });
+    } else if (s.type === 'answer') {
+      if (l.pc.signalingState !== 'have-local-offer') return;
+      await l.pc.setRemoteDescription({ type: 'answer', sdp: s.sdp! });
+    } else if (s.type === 'ice' && s.candidate) {
+      if (!l.pc.remoteDescription) { l.pending.push(s.candidate); return; }
+      await l.pc.addIceCandidate(s.candidate).catch(() => undefined);
+      return;
+    }
+    for (const c of l.pending.splice(0)) await l.pc.addIceCandidate(c).catch(() => undefined);
+  }, [link, drop, signal, myKey]);
+
+  usePeerEvents((e) => {
+    if (e.type === 'call-signal' && e.workspace === ws) {
+      onSignal(e.from, e.signal).catch((err: unknown) => notify(`Call: ${errorText(err)}`, 'error'));
+    }
+  });
+
+  // Members who left the call (or went offline) are hung up on.
+  useEffect(() => {
+    if (!call) return;
+    for (const key of [...links.current.keys()]) {
+      const m = members.find((x) => x.key === key);
+      if (!m || !m.online || m.call !== call) drop(key);
+    }
+  }, [members, call, drop]);
+
+  const enter = useCallback(async (id: string, video: boolean, peers: string[]) => {
+    setJoining(true);
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video });
+      localRef.current = stream;
+      callRef.current = id;
+      setLocal(stream);
+      setCall(id);
+      setMicOn(true);
+      setCameraOn(video);
+      await api.presence(ws, { call: id });
+      for (const key of peers) await offerTo(key);
+    } catch (err) {
+      notify(err instanceof DOMException ? `Camera or microphone unavailable: ${err.message}` : errorText(err), 'error');
+      for (const t of localRef.current?.getTracks() ?? []) t.stop();
+      localRef.current = undefined;
+      callRef.current = undefined;
+      setLocal(undefined);
+      setCall(undefined);
+    } finally {
+      setJoining(false);
+    }
+  }, [ws, offerTo, notify]);
+
+  const start = useCallback((video: boolean) => enter(newCallId(), video, []), [enter]);
+  const join = useCallback((id: string, video: boolean) => enter(id, video, members.filter((m) => m.key !== myKey && m.online && m.call === id).map((m) => m.key)), [enter, members, myKey]);
+
+  const hangUp = useCallback(() => {
+    const id = callRef.current;
+    if (!id) return;
+    for (const key of [...links.current.keys()]) { signal(key, { call: id, type: 'bye' }); drop(key); }
+    for (const t of localRef.current?.getTracks() ?? []) t.stop();
+    localRef.current = undefined;
+    callRef.current = undefined;
+    setLocal(undefined);
+    setCall(undefined);
+  }, [signal, drop]);
+
+  const leave = useCallback(async () => {
+    hangUp();
+    await api.presence(ws, { call: null }).catch(() => undefined);
+  }, [hangUp, ws]);
+
+  // Leaving the workspace view or closing the page ends our part in the call.
+  useEffect(() => {
+    const onHide = () => {
+      if (!callRef.current) return;
+      hangUp();
+      void fetch(`/api/workspaces/${encodeURIComponent(ws)}/presence`, { method: 'POST', keepalive: true, credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-Trellis-Request': '1' }, body: JSON.stringify({ call: null }) }).catch(() => undefined);
+    };
+    window.addEventListener('pagehide', onHide);
+    return () => { window.removeEventListener('pagehide', onHide); if (callRef.current) { hangUp(); void api.presence(ws, { call: null }).catch(() => undefined); } };
+  }, [ws, hangUp]);
+
+  const toggleMic = useCallback(() => {
+    const on = !micOn;
+    for (const t of localRef.current?.getAudioTracks() ?? []) t.enabled = on;
+    setMicOn(on);
+  }, [micOn]);
+
+  const toggleCamera = useCallback(() => {
+    const on = !cameraOn;
+    for (const t of localRef.current?.getVideoTracks() ?? []) t.enabled = on;
+    setCameraOn(on);
+  }, [cameraOn]);
+
+  return { call, local, remotes, micOn, cameraOn, joining, start, join, leave, toggleMic, toggleCamera };
+}
