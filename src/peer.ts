@@ -503,6 +503,18 @@ export class Peer implements DocAccess {
     if (sent === 0) throw new TrellisError('unavailable', 'no member of this workspace is connected: the call cannot reach them');
   }
 
+  /** No browser of ours is left to be in a call: our presence stops naming one, everywhere. */
+  endCalls(): void {
+    for (const [id, state] of this.ownPresence) {
+      if (!state.call) continue;
+      const next = { ...state };
+      delete next.call;
+      this.ownPresence.set(id, next);
+      const ws = this.workspaces.get(id);
+      if (ws) this.announce(ws); // not activity: the idle clock keeps running
+    }
+  }
+
   private receiveSignal(blob: Uint8Array, from: SyncSession): void {
     const ws = from.replica && this.workspaces.get(toHex(from.replica.id));
     if (!ws) return;

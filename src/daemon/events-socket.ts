@@ -13,6 +13,12 @@ export const EVENTS_PATH = '/api/events';
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Pings find clients that vanished without closing (sleeping laptop, killed browser). */
 const PING_INTERVAL_MS = 30_000;
+/**
+ * With no client left this long, no browser of ours is in a call any more (a crashed or killed
+ * browser says nothing): our presence stops naming one, so others do not try to join us. A client
+ * that reconnects sooner (a network blip) keeps the call.
+ */
+const CALL_GRACE_MS = 10_000;
 
 export interface EventsSocket {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -32,8 +38,10 @@ export function eventsSocket(peer: ApiPeer, policy: AccessPolicy, log: (line: st
     }
   }, PING_INTERVAL_MS);
   pinger.unref();
+  let lonely: NodeJS.Timeout | undefined;
 
   wss.on('connection', (ws: WebSocket) => {
+    clearTimeout(lonely);
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
     ws.on('error', () => ws.terminate());
@@ -53,7 +61,13 @@ export function eventsSocket(peer: ApiPeer, policy: AccessPolicy, log: (line: st
       ws.close(1011, 'internal error');
       return;
     }
-    ws.on('close', () => unsubscribe());
+    ws.on('close', () => {
+      unsubscribe();
+      if (wss.clients.size > 0 || !peer.endCalls) return;
+      clearTimeout(lonely);
+      lonely = setTimeout(() => { if (wss.clients.size === 0) peer.endCalls?.(); }, CALL_GRACE_MS);
+      lonely.unref();
+    });
   });
 
   return {
@@ -69,6 +83,7 @@ export function eventsSocket(peer: ApiPeer, policy: AccessPolicy, log: (line: st
     },
     close() {
       clearInterval(pinger);
+      clearTimeout(lonely);
       for (const ws of wss.clients) ws.terminate();
       wss.close();
     },

@@ -40,7 +40,7 @@ function newCallId(): string {
 }
 
 export function useCall(ws: string, members: MemberInfo[]): CallState {
-  const { myKey } = useApp();
+  const { myKey, stream: events } = useApp();
   const notify = useNotify();
   const [call, setCall] = useState<string | undefined>();
   const [local, setLocal] = useState<MediaStream | undefined>();
@@ -132,6 +132,12 @@ export function useCall(ws: string, members: MemberInfo[]): CallState {
       onSignal(e.from, e.signal).catch((err: unknown) => notify(`Call: ${errorText(err)}`, 'error'));
     }
   });
+
+  // Back after the event stream broke: our daemon may have given our call up (it does when no
+  // page of ours is connected for a while), so say again that we are in it.
+  useEffect(() => events.onState((st) => {
+    if (st === 'open' && callRef.current) void api.presence(ws, { call: callRef.current }).catch(() => undefined);
+  }), [events, ws]);
 
   // Members who left the call (or went offline) are hung up on.
   useEffect(() => {
