@@ -26,6 +26,7 @@ import { newEpoch } from './workspace/control-builders.ts';
 import { keyCare } from './workspace/key-care.ts';
 import { ANNOUNCE_MS, MAX_CURSOR_CHARS, openPresence, PresenceTable, sealPresence, type PresenceState } from './workspace/presence.ts';
 import { CALL_ID, openSignal, parseSignal, sealSignal, SignalFilter } from './workspace/call-signal.ts';
+import { TurnClient } from './relay/turn-client.ts';
 import { answerJoin, inviteIdOf, requestJoin } from './workspace/join.ts';
 import { Workspace, type WorkspaceContext } from './workspace/workspace.ts';
 import * as Y from 'yjs';
@@ -60,6 +61,8 @@ export interface PeerOptions {
    * addresses, reserve a slot on the relays we connect to, upgrade with DCUtR. Default true.
    */
   relayClient?: boolean;
+  /** Calls only through relays' TURN servers (callServers says so to our browser): callers never learn our addresses. */
+  callsViaRelay?: boolean;
 }
 
 const DEFAULT_INVITE_MS = 7 * 24 * 3600_000;
@@ -114,6 +117,8 @@ export class Peer implements DocAccess {
   private readonly ownPresence = new Map<string, PresenceState>();
   private presenceCounter = 0;
   private signalCounter = 0;
+  private turnClient: TurnClient | undefined;
+  private callsViaRelay = false;
   private readonly signalFilter = new SignalFilter();
   private lastActivity = Date.now();
   private presenceTimer: NodeJS.Timeout | undefined;
@@ -154,6 +159,7 @@ export class Peer implements DocAccess {
     const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
     const store = opts.store ?? new SqliteStore(join(opts.home, 'trellis.db'));
     const peer = new Peer(identity, store, log);
+    peer.callsViaRelay = opts.callsViaRelay === true;
     try {
       void peer.preparer.warm(); // loads beside the workspaces, ready for the first catch-up
       peer.loadWorkspaces();
@@ -501,6 +507,18 @@ export class Peer implements DocAccess {
     // Relays pass signals on to the members connected to them, as they do presence.
     for (const s of this.sessionsOf(ws.idHex)) if (s.sendSignal(blob)) sent++;
     if (sent === 0) throw new TrellisError('unavailable', 'no member of this workspace is connected: the call cannot reach them');
+  }
+
+  /**
+   * ICE servers for our browser's calls in a workspace: the TURN servers of its relays we are
+   * connected to (credentials from each, turn-client.ts), and whether calls must go through them.
+   */
+  async callServers(idOrName: string): Promise<{ iceServers: { urls: string[]; username: string; credential: string }[]; relayOnly: boolean }> {
+    const ws = this.ws(idOrName);
+    const relays = this.net.connectedPeers().filter((p) => RelayLinks.isRelayOf(ws, toHex(p.publicKey)));
+    this.turnClient ??= new TurnClient(this.net, this.log);
+    const offers = await this.turnClient.offers(relays);
+    return { iceServers: offers.map((o) => ({ urls: o.urls, username: o.username, credential: o.credential })), relayOnly: this.callsViaRelay };
   }
 
   /** No browser of ours is left to be in a call: our presence stops naming one, everywhere. */

@@ -19,6 +19,8 @@ import { SqliteStore } from './store/sqlite-store.ts';
 import type { Store } from './store/store.ts';
 import { SYNC_PROTOCOL, type PeerAddrs } from './sync/frames.ts';
 import { CHUNKS_PROTOCOL, CHUNKS_PUSH_PROTOCOL } from './tools/files/chunk-frames.ts';
+import { TURN_PROTOCOL } from './relay/turn-protocol.ts';
+import { TurnService } from './relay/turn-service.ts';
 
 /** Circuit relay slots; connections are relayed only to members of workspaces served here. */
 const MAX_RESERVATIONS = 1024;
@@ -42,6 +44,8 @@ export interface RelayOptions {
   /** Overrides for tests. */
   store?: Store;
   provisionalMs?: number;
+  /** A TURN server for members' calls on this UDP port; `host`: where members reach it (default: the first IPv4 address listened on). */
+  turn?: { port: number; host?: string };
 }
 
 /** `trellis status --json` on a relay: the peer fields plus what it serves. */
@@ -66,6 +70,7 @@ export class Relay {
   private service!: RelayService;
   private chunks!: RelayChunks;
   private joins!: JoinQueue;
+  private turn: TurnService | undefined;
   private net!: NetNode;
   private peersTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -123,6 +128,12 @@ export class Relay {
     await relay.net.handle(SYNC_PROTOCOL, (stream, remote) => { relay.service.accept(stream, remote.publicKey); });
     await relay.net.handle(CHUNKS_PROTOCOL, (stream, remote) => relay.chunks.serve(stream, remote));
     await relay.net.handle(CHUNKS_PUSH_PROTOCOL, (stream, remote) => relay.chunks.acceptPush(stream, remote));
+    if (opts.turn) {
+      const host = opts.turn.host ?? relay.net.addrs().map((a) => /^\/ip4\/([0-9.]+)\//.exec(a)?.[1]).find((ip) => ip !== undefined && ip !== '0.0.0.0') ?? '127.0.0.1';
+      relay.turn = new TurnService({ port: opts.turn.port, host, isMember: (key) => relay.service.isMemberAnywhere(key), log });
+      relay.turn.start();
+      await relay.net.handle(TURN_PROTOCOL, (stream, remote) => { void relay.turn!.serve(stream, toHex(remote.publicKey)); });
+    }
     // Joins queued for offline inviters: kept in relay.db, passed on when a manager (or the inviter) connects.
     relay.joins = new JoinQueue({ db, service: relay.service, net: relay.net, log });
     await relay.net.handle(RELAY_JOIN_PROTOCOL, (stream, remote) => relay.joins.handle(stream, remote));
@@ -173,6 +184,7 @@ export class Relay {
     this.stopped = true;
     clearInterval(this.peersTimer);
     this.joins?.stop();
+    this.turn?.stop();
     this.service?.close();
     await this.net?.stop().catch((err: Error) => this.log(`net: stop failed: ${err.message}`));
     this.store.close();

@@ -33,4 +33,4 @@ export type ApiPeer = Pick<Peer,
   // Issued invitations and their revocation (routes/invitations.ts); optional for the same reason.
   & Partial<Pick<Peer, 'listInvites' | 'revokeInvite'>>
   // Call signalling (routes/calls.ts); optional for the same reason.
-  & Partial<Pick<Peer, 'sendCallSignal' | 'endCalls'>>;
+  & Partial<Pick<Peer, 'sendCallSignal' | 'endCalls' | 'callServers'>>;

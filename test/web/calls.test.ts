@@ -1,7 +1,8 @@
 // Calls end to end: two real daemons and two pages in Debian's Chromium with fake camera and
 // microphone. Alice starts a video call; Bob sees it in her presence and joins; each page plays
 // the other's video, its frames coming over a real WebRTC connection (signalled through the
-// daemons); Bob leaves and Alice's page lets go of him.
+// daemons); Bob leaves and Alice's page lets go of him. Twice: media directly between the browsers,
+// then only through the TURN server of the workspace's relay (both daemons --calls-via-relay).
 //
 // WebRTC gathers candidates on every network interface, so the test runs in a network namespace
 // with nothing but loopback (unshare -n): the daemons, Chromium (--allow-loopback-in-peer-connection)
@@ -12,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ensureWebBuilt } from '../../web/scripts/ensure-built.ts';
 import { launchBrowser, openPage, until as untilTrue, screenshot, type WatchedPage } from './browser.ts';
+import { RelayDaemon } from '../helpers/relays.ts';
 import { WebDaemon } from './web-daemon.ts';
 
 const UI_TIMEOUT = 30_000;
@@ -44,12 +46,6 @@ if (!INSIDE) {
     });
   });
 } else {
-  let alice: WebDaemon;
-  let bob: WebDaemon;
-  let browser: Browser;
-  let a: WatchedPage;
-  let b: WatchedPage;
-
   async function api<T>(d: WebDaemon, method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${d.api}${path}`, { method, headers: { Authorization: `Bearer ${d.token}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     const json = await res.json() as T;
@@ -71,63 +67,90 @@ if (!INSIDE) {
 
   const until = (what: string, probe: () => Promise<boolean>, timeoutMs = UI_TIMEOUT) => untilTrue(what, probe, timeoutMs);
 
-  describe('calls inside the namespace', { timeout: 200_000 }, () => {
-    let ws = '';
-    before(async () => {
-      ensureWebBuilt();
-      [alice, bob, browser] = await Promise.all([
-        WebDaemon.start('alice', { name: 'Alice' }), WebDaemon.start('bob', { name: 'Bob' }),
-        launchBrowser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection']),
-      ]);
-      ws = (await api<{ id: string }>(alice, 'POST', '/api/workspaces', { name: 'Launch' })).id;
-      const { code } = await api<{ code: string }>(alice, 'POST', `/api/workspaces/${ws}/invites`, { role: 'participant' });
-      await api(bob, 'POST', '/api/join', { code });
-      [a, b] = await Promise.all([openPage(browser, 'alice'), openPage(browser, 'bob')]);
-      for (const [p, d] of [[a, alice], [b, bob]] as const) {
-        await p.context.grantPermissions(['camera', 'microphone']);
-        await p.page.goto(d.web);
-        await p.page.getByRole('link', { name: /Launch/ }).click();
-      }
-    });
+  /**
+   * One call between Alice and Bob, each on a daemon of their own and a page of their own.
+   * `viaRelay`: both daemons make calls only through the TURN server of the workspace's relay
+   * (--calls-via-relay), so the media can only flow if that relay's TURN server carries it.
+   */
+  function callScenario(title: string, viaRelay: boolean, shots: string): void {
+    describe(title, { timeout: 200_000 }, () => {
+      let alice: WebDaemon;
+      let bob: WebDaemon;
+      let relay: RelayDaemon | undefined;
+      let browser: Browser;
+      let a: WatchedPage;
+      let b: WatchedPage;
 
-    after(async () => {
-      await browser?.close();
-      await Promise.all([alice?.stop(), bob?.stop()]);
-    });
+      before(async () => {
+        ensureWebBuilt();
+        const extra = viaRelay ? ['--calls-via-relay'] : [];
+        [alice, bob, browser] = await Promise.all([
+          WebDaemon.start('alice', { name: 'Alice', extra }), WebDaemon.start('bob', { name: 'Bob', extra }),
+          launchBrowser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection']),
+        ]);
+        const ws = (await api<{ id: string }>(alice, 'POST', '/api/workspaces', { name: 'Launch' })).id;
+        if (viaRelay) {
+          relay = await RelayDaemon.create({ extra: ['--turn-port', '3478', '--turn-host', '127.0.0.1'] });
+          await relay.start();
+          await api(alice, 'POST', `/api/workspaces/${ws}/relays`, { address: relay.addr });
+        }
+        const { code } = await api<{ code: string }>(alice, 'POST', `/api/workspaces/${ws}/invites`, { role: 'participant' });
+        await api(bob, 'POST', '/api/join', { code });
+        if (viaRelay) {
+          for (const d of [alice, bob]) {
+            await until(`${d.label} gets TURN credentials from the relay`, async () => (await api<{ iceServers: unknown[] }>(d, 'GET', `/api/workspaces/${ws}/calls/servers`)).iceServers.length === 1);
+          }
+        }
+        [a, b] = await Promise.all([openPage(browser, 'alice'), openPage(browser, 'bob')]);
+        for (const [p, d] of [[a, alice], [b, bob]] as const) {
+          await p.context.grantPermissions(['camera', 'microphone']);
+          await p.page.goto(d.web);
+          await p.page.getByRole('link', { name: /Launch/ }).click();
+        }
+      });
 
-    it('Alice starts a video call; Bob sees it in her presence and joins', async () => {
-      await a.page.getByRole('button', { name: 'Start a video call' }).click();
-      await until('Alice sees her own camera', () => playing(a.page, 'Video of Alice (you)'));
-      await b.page.getByRole('button', { name: 'Join call' }).waitFor({ timeout: UI_TIMEOUT });
-      assert.match(await b.page.getByRole('region', { name: 'Call' }).innerText(), /Alice in a call/);
-      await until('Bob\'s members pane shows Alice in a call', async () => /in a call/.test(await b.page.locator('li.member[data-member="Alice"]').innerText()));
-      await b.page.getByRole('button', { name: 'Join call' }).click();
-    });
+      after(async () => {
+        await browser?.close();
+        await Promise.all([alice?.stop(), bob?.stop(), relay?.destroy()]);
+      });
 
-    it('each page plays the other\'s video, over a WebRTC connection on loopback', async () => {
-      await until('Bob\'s video at Alice', () => playing(a.page, 'Video of Bob'));
-      await until('Alice\'s video at Bob', () => playing(b.page, 'Video of Alice'));
-      // A remote stream gets frames only over its peer connection; both show it connected.
-      for (const p of [a.page, b.page]) {
-        await until('the connection shown as connected', async () => (await p.locator('.call-tile figcaption').allInnerTexts()).every((t) => !t.includes('·')));
-      }
-      await screenshot(a.page, 'call-1-alice');
-      await screenshot(b.page, 'call-2-bob');
-    });
+      it('Alice starts a video call; Bob sees it in her presence and joins', async () => {
+        await a.page.getByRole('button', { name: 'Start a video call' }).click();
+        await until('Alice sees her own camera', () => playing(a.page, 'Video of Alice (you)'));
+        await b.page.getByRole('button', { name: 'Join call' }).waitFor({ timeout: UI_TIMEOUT });
+        assert.match(await b.page.getByRole('region', { name: 'Call' }).innerText(), /Alice in a call/);
+        await until('Bob\'s members pane shows Alice in a call', async () => /in a call/.test(await b.page.locator('li.member[data-member="Alice"]').innerText()));
+        await b.page.getByRole('button', { name: 'Join call' }).click();
+      });
 
-    it('muting is shown on the button; Bob leaves and Alice\'s page lets go of him', async () => {
-      await b.page.getByRole('button', { name: 'Mute' }).click();
-      await b.page.getByRole('button', { name: 'Unmute' }).waitFor();
-      await b.page.getByRole('button', { name: 'Leave call' }).click();
-      await b.page.getByRole('button', { name: 'Join call' }).waitFor({ timeout: UI_TIMEOUT });
-      await a.page.locator('video[aria-label="Video of Bob"]').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
-      await a.page.getByText('Waiting for others to join…').waitFor({ timeout: UI_TIMEOUT });
-      await a.page.getByRole('button', { name: 'Leave call' }).click();
-      await a.page.getByRole('button', { name: 'Start a video call' }).waitFor({ timeout: UI_TIMEOUT });
-    });
+      it('each page plays the other\'s video over a WebRTC connection', async () => {
+        await until('Bob\'s video at Alice', () => playing(a.page, 'Video of Bob'));
+        await until('Alice\'s video at Bob', () => playing(b.page, 'Video of Alice'));
+        // A remote stream gets frames only over its peer connection; both show it connected.
+        for (const p of [a.page, b.page]) {
+          await until('the connection shown as connected', async () => (await p.locator('.call-tile figcaption').allInnerTexts()).every((t) => !t.includes('·')));
+        }
+        await screenshot(a.page, `${shots}-alice`);
+        await screenshot(b.page, `${shots}-bob`);
+      });
 
-    it('no console errors or warnings in either page', () => {
-      assert.deepEqual([...a.problems, ...b.problems], []);
+      it('muting is shown on the button; Bob leaves and Alice\'s page lets go of him', async () => {
+        await b.page.getByRole('button', { name: 'Mute' }).click();
+        await b.page.getByRole('button', { name: 'Unmute' }).waitFor();
+        await b.page.getByRole('button', { name: 'Leave call' }).click();
+        await b.page.getByRole('button', { name: 'Join call' }).waitFor({ timeout: UI_TIMEOUT });
+        await a.page.locator('video[aria-label="Video of Bob"]').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+        await a.page.getByText('Waiting for others to join…').waitFor({ timeout: UI_TIMEOUT });
+        await a.page.getByRole('button', { name: 'Leave call' }).click();
+        await a.page.getByRole('button', { name: 'Start a video call' }).waitFor({ timeout: UI_TIMEOUT });
+      });
+
+      it('no console errors or warnings in either page', () => {
+        assert.deepEqual([...a.problems, ...b.problems], []);
+      });
     });
-  });
+  }
+
+  callScenario('a call, media directly between the browsers', false, 'call-direct');
+  callScenario('a call through the relay\'s TURN server only (--calls-via-relay)', true, 'call-turn');
 }

@@ -27,11 +27,13 @@ export class WebDaemon {
     this.home = home;
   }
 
-  static async start(label: string, opts: { name?: string } = {}): Promise<WebDaemon> {
+  /** `extra`: more `trellis start` options (e.g. --calls-via-relay). */
+  static async start(label: string, opts: { name?: string; extra?: string[] } = {}): Promise<WebDaemon> {
     const d = new WebDaemon(label, mkdtempSync(join(tmpdir(), `trellis-web-${label}-`)));
     const port = await freePort();
     const args = [MAIN, 'start', '--home', d.home, '--listen', `/ip4/127.0.0.1/tcp/${port}`, '--api', '127.0.0.1:0', '--no-mdns'];
     if (opts.name !== undefined) args.push('--name', opts.name);
+    args.push(...opts.extra ?? []);
     const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TRELLIS_HOME: '' } });
     d.proc = proc;
     await new Promise<void>((ready, fail) => {

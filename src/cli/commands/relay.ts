@@ -7,6 +7,7 @@
 // The relay daemon prints the same stdout lines as `trellis start` (api, peer, listen); its
 // identity is created on first run with the name "relay".
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_API_PORT, parseApiAddress } from '../../daemon/api-address.ts';
@@ -26,6 +27,8 @@ interface RelayRunOptions {
   api: string;
   quota: string;
   allow: string[];
+  turnPort?: string;
+  turnHost?: string;
 }
 
 interface RelayInfo {
@@ -48,6 +51,8 @@ export function registerRelay(program: Command): void {
     .option('--api <host:port>', 'local API address, loopback only; port 0 = any free port', `127.0.0.1:${DEFAULT_API_PORT}`)
     .option('--quota <size>', 'bytes held per workspace, e.g. 500MB, 2GiB', DEFAULT_QUOTA)
     .addOption(new Option('--allow <key>', 'serve only workspaces attached by this manager key (hex); repeatable').argParser(collect).default([], 'any manager'))
+    .option('--turn-port <port>', 'also run a TURN server for members\' calls on this UDP port (e.g. 3478)')
+    .option('--turn-host <ip>', 'the IP address members reach the TURN server at (default: the first IPv4 address listened on)')
     .action(async (opts: RelayRunOptions, cmd: Command) => {
       await runRelayDaemon(homeOf(cmd), opts);
     });
@@ -100,6 +105,15 @@ async function runRelayDaemon(home: string, opts: RelayRunOptions): Promise<void
   for (const k of opts.allow) {
     if (!/^[0-9a-f]{64}$/.test(k)) throw new CliError(EXIT_USAGE, `--allow takes a manager's key: 64 lowercase hex characters (trellis members WS shows them)`);
   }
+  let turn: { port: number; host?: string } | undefined;
+  if (opts.turnPort !== undefined) {
+    const port = Number(opts.turnPort);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliError(EXIT_USAGE, '--turn-port takes a UDP port number from 1 to 65535');
+    if (opts.turnHost !== undefined && isIP(opts.turnHost) === 0) throw new CliError(EXIT_USAGE, '--turn-host takes an IP address, like 203.0.113.7');
+    turn = { port, ...(opts.turnHost !== undefined ? { host: opts.turnHost } : {}) };
+  } else if (opts.turnHost !== undefined) {
+    throw new CliError(EXIT_USAGE, '--turn-host needs --turn-port');
+  }
   await refuseIfRunning(home);
   // A relay drops the workspaces it is not attached to: never start one on a peer's store.
   if (existsSync(join(home, 'trellis.db')) && !existsSync(join(home, 'relay.db'))) {
@@ -120,7 +134,7 @@ async function runRelayDaemon(home: string, opts: RelayRunOptions): Promise<void
   const { startApiServer } = await import('../../daemon/api-server.ts');
   const { relayAdminRoutes, relayApiPeer } = await import('../../daemon/relay-api.ts');
 
-  const relay = await Relay.start({ home, listen: opts.listen.length > 0 ? opts.listen : undefined, quota, ...(opts.allow.length > 0 ? { allow: opts.allow } : {}), log });
+  const relay = await Relay.start({ home, listen: opts.listen.length > 0 ? opts.listen : undefined, quota, ...(opts.allow.length > 0 ? { allow: opts.allow } : {}), ...(turn ? { turn } : {}), log });
 
   let shuttingDown = false;
   let server: Awaited<ReturnType<typeof startApiServer>> | undefined;

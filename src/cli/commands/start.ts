@@ -24,6 +24,7 @@ interface StartOptions {
   bootstrap: string[];
   mdns: boolean;
   api: string;
+  callsViaRelay?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -35,6 +36,7 @@ export function registerStart(program: Command): void {
     .addOption(new Option('--listen <multiaddr>', 'libp2p listen address; repeatable').argParser(collect).default([], '/ip4/127.0.0.1/tcp/0'))
     .addOption(new Option('--bootstrap <multiaddr>', 'peer to dial at start, with /p2p/ID; repeatable').argParser(collect).default([], 'none'))
     .option('--no-mdns', 'do not discover peers on the local network')
+    .option('--calls-via-relay', 'calls go through the TURN server of a workspace\'s relay, never directly: other callers do not learn this device\'s addresses')
     .option('--api <host:port>', `local API address, loopback only; port 0 = any free port`, `127.0.0.1:${DEFAULT_API_PORT}`)
     .action(async (opts: StartOptions, cmd: Command) => {
       await runDaemon(homeOf(cmd), opts);
@@ -81,6 +83,7 @@ async function runDaemon(home: string, opts: StartOptions): Promise<void> {
       listen: opts.listen.length > 0 ? opts.listen : undefined,
       bootstrap: opts.bootstrap,
       mdns: opts.mdns,
+      callsViaRelay: opts.callsViaRelay === true,
       log,
     });
     slot.set(peer);

@@ -13,6 +13,14 @@ const PostSignal = z.object({
 
 export const callRoutes = [
   route({
+    method: 'GET',
+    path: '/api/workspaces/:ws/calls/servers',
+    handle: async ({ peer, params }) => {
+      if (!peer.callServers) throw new HttpError(503, 'unavailable', 'calls are not supported by this daemon');
+      return peer.callServers(peer.resolveWorkspace(params.ws));
+    },
+  }),
+  route({
     method: 'POST',
     path: '/api/workspaces/:ws/calls/signal',
     body: PostSignal,

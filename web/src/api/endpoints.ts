@@ -40,6 +40,8 @@ export const api = {
   setPermissions: (ws: string, table: PermissionTable) => http.put<PermissionTable>(`${w(ws)}/permissions`, table),
   presence: (ws: string, state: { tool?: string | null; typing?: boolean; call?: string | null }) => http.post<{ ok: boolean }>(`${w(ws)}/presence`, state),
   callSignal: (ws: string, to: string, signal: CallSignal) => http.post<{ sent: boolean }>(`${w(ws)}/calls/signal`, { to, signal }),
+  /** The TURN servers of the workspace's relays, and whether calls must go through them. */
+  callServers: (ws: string) => http.get<{ iceServers: { urls: string[]; username: string; credential: string }[]; relayOnly: boolean }>(`${w(ws)}/calls/servers`),
 
   chat: (ws: string) => http.get<ChatMessage[]>(`${w(ws)}/chat`),
   sendChat: (ws: string, text: string) => http.post<ChatMessage>(`${w(ws)}/chat`, { text }),

@@ -3,7 +3,8 @@
 // candidates go through the daemons (POST /calls/signal, the 'call-signal' event); the media flows
 // browser to browser. Whoever joins offers to everyone already in the call, so offers cross only
 // when two join at once: then the member with the smaller key wins (it ignores the other's offer,
-// the other gives its own up), as in WebRTC's "perfect negotiation".
+// the other gives its own up), as in WebRTC's "perfect negotiation". ICE servers are the TURN
+// servers of the workspace's relays (GET /calls/servers), so members behind NATs still connect.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorText } from '../../api/client.ts';
 import { api } from '../../api/endpoints.ts';
@@ -11,8 +12,6 @@ import type { CallSignal, MemberInfo } from '../../api/types.ts';
 import { useApp, usePeerEvents } from '../../app/app-state.tsx';
 import { useNotify } from '../../components/Toasts.tsx';
 
-/** ICE servers: none by default (host candidates: the LAN, loopback); a TURN server can be added here later. */
-const ICE_SERVERS: RTCIceServer[] = [];
 
 export interface RemoteMedia { key: string; stream: MediaStream; state: RTCPeerConnectionState }
 
@@ -51,6 +50,8 @@ export function useCall(ws: string, members: MemberInfo[]): CallState {
   const links = useRef(new Map<string, Link>());
   const callRef = useRef<string | undefined>(undefined);
   const localRef = useRef<MediaStream | undefined>(undefined);
+  /** The relays' TURN servers (asked for on entering a call), and whether media must go through them. */
+  const rtcConfig = useRef<RTCConfiguration>({ iceServers: [] });
 
   const publish = useCallback(() => {
     setRemotes([...links.current].map(([key, l]) => ({ key, stream: l.stream, state: l.pc.connectionState })));
@@ -72,7 +73,7 @@ export function useCall(ws: string, members: MemberInfo[]): CallState {
   const link = useCallback((key: string): Link => {
     let l = links.current.get(key);
     if (l) return l;
-    const pc = new RTCPeerConnection({ iceServers: ICE_SERVERS });
+    const pc = new RTCPeerConnection(rtcConfig.current);
     const created: Link = { pc, stream: new MediaStream(), pending: [], makingOffer: false };
     l = created;
     links.current.set(key, l);
@@ -151,6 +152,10 @@ export function useCall(ws: string, members: MemberInfo[]): CallState {
   const enter = useCallback(async (id: string, video: boolean, peers: string[]) => {
     setJoining(true);
     try {
+      // Direct where possible, else through a relay's TURN server (or always, if our daemon says so).
+      const servers = await api.callServers(ws);
+      if (servers.relayOnly && servers.iceServers.length === 0) throw new Error('this device makes calls only through a relay, and no relay of this workspace with a TURN server is reachable');
+      rtcConfig.current = { iceServers: servers.iceServers, iceTransportPolicy: servers.relayOnly ? 'relay' : 'all' };
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video });
       localRef.current = stream;
       callRef.current = id;

@@ -1,0 +1,85 @@
+// The relay's TURN server (node-turn, UDP), for members' calls: media that cannot go directly
+// between two members' browsers goes through here, still encrypted end to end by WebRTC (DTLS-SRTP):
+// the relay forwards packets it cannot read. Credentials are minted per request, only for members
+// of a workspace this relay serves (turn-protocol.ts), and expire after CREDENTIAL_TTL_S.
+import { randomBytes } from 'node:crypto';
+import Turn from 'node-turn';
+import type { ByteStream } from '../core/byte-stream.ts';
+import { encodeTurnMessage, type TurnOffer } from './turn-protocol.ts';
+
+/** How long a set of credentials works (new allocations; one in use runs to its own lifetime). */
+export const CREDENTIAL_TTL_S = 3600;
+/** Credentials alive at once; beyond, the oldest go first (a member asking in a loop cannot grow this). */
+const MAX_LIVE = 10_000;
+
+export interface TurnServiceOptions {
+  /** UDP port to listen on. */
+  port: number;
+  /** Address members reach the TURN server at (it listens there too). */
+  host: string;
+  /** Whether `keyHex` is a member of some workspace this relay serves. */
+  isMember: (keyHex: string) => boolean;
+  log: (line: string) => void;
+}
+
+export class TurnService {
+  private readonly opts: TurnServiceOptions;
+  private readonly server: Turn;
+  /** username → when it expires (ms), oldest first. */
+  private readonly live = new Map<string, number>();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(opts: TurnServiceOptions) {
+    this.opts = opts;
+    this.server = new Turn({
+      listeningPort: opts.port, listeningIps: [opts.host], relayIps: [opts.host],
+      authMech: 'long-term', credentials: {}, realm: 'trellis', debugLevel: 'OFF',
+      maxAllocateLifetime: CREDENTIAL_TTL_S,
+    });
+  }
+
+  start(): void {
+    this.server.start();
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
+    this.opts.log(`relay: TURN for calls on udp ${this.opts.host}:${this.opts.port}`);
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+    this.server.stop();
+  }
+
+  /** Fresh credentials for a member. */
+  issue(): TurnOffer {
+    const username = `${Math.floor(Date.now() / 1000) + CREDENTIAL_TTL_S}:${randomBytes(9).toString('base64url')}`;
+    const credential = randomBytes(18).toString('base64url');
+    while (this.live.size >= MAX_LIVE) { const [oldest] = this.live.keys(); this.forget(oldest); }
+    this.server.addUser(username, credential);
+    this.live.set(username, Date.now() + CREDENTIAL_TTL_S * 1000);
+    return { urls: [`turn:${this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host}:${this.opts.port}?transport=udp`], username, credential, ttl: CREDENTIAL_TTL_S };
+  }
+
+  /** Answers a /trellis/turn/1.0.0 stream. */
+  async serve(stream: ByteStream, remoteHex: string): Promise<void> {
+    const answer = this.opts.isMember(remoteHex)
+      ? encodeTurnMessage(this.issue())
+      : encodeTurnMessage({ error: { code: 'forbidden', message: 'TURN is for members of the workspaces this relay serves' } });
+    try {
+      await stream.write(answer);
+      await stream.close();
+    } catch {
+      stream.abort();
+    }
+  }
+
+  private sweep(now = Date.now()): void {
+    for (const [u, until] of this.live) if (until <= now) this.forget(u);
+  }
+
+  private forget(username: string | undefined): void {
+    if (username === undefined) return;
+    this.live.delete(username);
+    this.server.removeUser(username);
+  }
+}
