@@ -31,7 +31,7 @@ if (!INSIDE) {
   // Outside: run this very file again inside a fresh namespace with only loopback, and pass or
   // fail with it (its output shows what it checked).
   const why = noNamespace();
-  describe('calls: two people, video both ways, in a loopback-only network namespace', { skip: why ?? false }, () => {
+  describe('calls: video both ways (two people, then three; directly, then through TURN), in a loopback-only network namespace', { skip: why ?? false }, () => {
     it('runs in its namespace', () => {
       // Without the test runner's own context variable: the inner run reports for people, as a run of its own.
       const env: NodeJS.ProcessEnv = { ...process.env, TRELLIS_LOOPBACK_NETNS: '1' };
@@ -41,6 +41,7 @@ if (!INSIDE) {
       });
       // A run that checked nothing is no pass.
       assert.match(r.stdout, /ℹ pass [1-9]/, `the namespace run reported no passing test:\n${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /ℹ skipped 0\n/, 'nothing skipped inside');
       process.stdout.write(r.stdout.split('\n').map((l) => `    ${l}`).join('\n') + '\n');
       assert.equal(r.status, 0, `the calls test failed in its namespace:\n${r.stdout}\n${r.stderr}`);
     });
@@ -76,10 +77,12 @@ if (!INSIDE) {
     describe(title, { timeout: 200_000 }, () => {
       let alice: WebDaemon;
       let bob: WebDaemon;
+      let carol: WebDaemon | undefined;
       let relay: RelayDaemon | undefined;
       let browser: Browser;
       let a: WatchedPage;
       let b: WatchedPage;
+      let c: WatchedPage | undefined;
 
       before(async () => {
         ensureWebBuilt();
@@ -101,8 +104,14 @@ if (!INSIDE) {
             await until(`${d.label} gets TURN credentials from the relay`, async () => (await api<{ iceServers: unknown[] }>(d, 'GET', `/api/workspaces/${ws}/calls/servers`)).iceServers.length === 1);
           }
         }
+        // A third person in the direct call: the mesh grows to three connections.
+        if (!viaRelay) {
+          carol = await WebDaemon.start('carol', { name: 'Carol' });
+          await api(carol, 'POST', '/api/join', { code: (await api<{ code: string }>(alice, 'POST', `/api/workspaces/${ws}/invites`, { role: 'participant' })).code });
+          c = await openPage(browser, 'carol');
+        }
         [a, b] = await Promise.all([openPage(browser, 'alice'), openPage(browser, 'bob')]);
-        for (const [p, d] of [[a, alice], [b, bob]] as const) {
+        for (const [p, d] of [[a, alice], [b, bob], ...(c && carol ? [[c, carol] as const] : [])] as const) {
           await p.context.grantPermissions(['camera', 'microphone']);
           await p.page.goto(d.web);
           await p.page.getByRole('link', { name: /Launch/ }).click();
@@ -111,7 +120,7 @@ if (!INSIDE) {
 
       after(async () => {
         await browser?.close();
-        await Promise.all([alice?.stop(), bob?.stop(), relay?.destroy()]);
+        await Promise.all([alice?.stop(), bob?.stop(), carol?.stop(), relay?.destroy()]);
       });
 
       it('Alice starts a video call; Bob sees it in her presence and joins', async () => {
@@ -134,6 +143,20 @@ if (!INSIDE) {
         await screenshot(b.page, `${shots}-bob`);
       });
 
+      // (Two people are enough to prove the relay path.)
+      if (!viaRelay) it('a third member joins: everyone plays everyone else\'s video', async () => {
+        const cp = c!.page;
+        await cp.getByRole('button', { name: 'Join call' }).waitFor({ timeout: UI_TIMEOUT });
+        assert.match(await cp.getByRole('region', { name: 'Call' }).innerText(), /Alice, Bob in a call|Bob, Alice in a call/);
+        await cp.getByRole('button', { name: 'Join call' }).click();
+        for (const [p, others] of [[a.page, ['Bob', 'Carol']], [b.page, ['Alice', 'Carol']], [cp, ['Alice', 'Bob']]] as const) {
+          for (const o of others) await until(`${o}'s video in a page of three`, () => playing(p, `Video of ${o}`));
+        }
+        await screenshot(cp, `${shots}-carol`);
+        await cp.getByRole('button', { name: 'Leave call' }).click();
+        await a.page.locator('video[aria-label="Video of Carol"]').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+      });
+
       it('muting is shown on the button; Bob leaves and Alice\'s page lets go of him', async () => {
         await b.page.getByRole('button', { name: 'Mute' }).click();
         await b.page.getByRole('button', { name: 'Unmute' }).waitFor();
@@ -146,7 +169,7 @@ if (!INSIDE) {
       });
 
       it('no console errors or warnings in either page', () => {
-        assert.deepEqual([...a.problems, ...b.problems], []);
+        assert.deepEqual([...a.problems, ...b.problems, ...(c?.problems ?? [])], []);
       });
     });
   }
