@@ -530,6 +530,7 @@ export class Peer implements DocAccess {
       this.ownPresence.set(id, next);
       const ws = this.workspaces.get(id);
       if (ws) this.announce(ws); // not activity: the idle clock keeps running
+      this.emit({ type: 'presence', workspace: id, member: this.keyHex });
     }
   }
 
@@ -565,8 +566,11 @@ export class Peer implements DocAccess {
     if (state.tool !== undefined) { if (state.tool) next.tool = state.tool; else delete next.tool; }
     if (state.typing !== undefined) { if (state.typing) next.typing = true; else delete next.typing; }
     if (state.cursor !== undefined) { if (state.cursor) next.cursor = state.cursor; else delete next.cursor; }
+    const callChanged = this.ownPresence.get(ws.idHex)?.call !== next.call;
     this.ownPresence.set(ws.idHex, next);
     this.announce(ws);
+    // Our other pages (and our own row in the members list) learn that we joined or left a call.
+    if (callChanged) this.emit({ type: 'presence', workspace: ws.idHex, member: this.keyHex });
   }
 
   // ---- API ----

@@ -152,6 +152,7 @@ if (!INSIDE) {
         for (const [p, others] of [[a.page, ['Bob', 'Carol']], [b.page, ['Alice', 'Carol']], [cp, ['Alice', 'Bob']]] as const) {
           for (const o of others) await until(`${o}'s video in a page of three`, () => playing(p, `Video of ${o}`));
         }
+        await until('Carol\'s own row says she is in the call', async () => /in a call/.test(await cp.locator('li.member[data-member="Carol"]').innerText()));
         await screenshot(cp, `${shots}-carol`);
         await cp.getByRole('button', { name: 'Leave call' }).click();
         await a.page.locator('video[aria-label="Video of Carol"]').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
