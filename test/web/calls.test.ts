@@ -114,7 +114,8 @@ if (!INSIDE) {
         for (const [p, d] of [[a, alice], [b, bob], ...(c && carol ? [[c, carol] as const] : [])] as const) {
           await p.context.grantPermissions(['camera', 'microphone']);
           await p.page.goto(d.web);
-          await p.page.getByRole('link', { name: /Launch/ }).click();
+          // Carol stays on her home page: a call starting in Launch must reach her there.
+          if (p !== c) await p.page.getByRole('link', { name: /Launch/ }).click();
         }
       });
 
@@ -125,11 +126,15 @@ if (!INSIDE) {
 
       it('Alice starts a video call; Bob sees it in her presence and joins', async () => {
         await a.page.getByRole('button', { name: 'Start a video call' }).click();
+        // Elsewhere in the app, the call is announced.
+        if (c) await c.page.getByText('Alice started a call in Launch').waitFor({ timeout: UI_TIMEOUT });
         await until('Alice sees her own camera', () => playing(a.page, 'Video of Alice (you)'));
         await b.page.getByRole('button', { name: 'Join call' }).waitFor({ timeout: UI_TIMEOUT });
         assert.match(await b.page.getByRole('region', { name: 'Call' }).innerText(), /Alice in a call/);
         await until('Bob\'s members pane shows Alice in a call', async () => /in a call/.test(await b.page.locator('li.member[data-member="Alice"]').innerText()));
         await b.page.getByRole('button', { name: 'Join call' }).click();
+        // Carol, elsewhere in the app, has the workspace marked (she was told when it started).
+        if (c) await c.page.getByRole('link', { name: /Launch/ }).getByLabel('call: Alice').waitFor({ timeout: UI_TIMEOUT });
       });
 
       it('each page plays the other\'s video over a WebRTC connection', async () => {
@@ -146,6 +151,7 @@ if (!INSIDE) {
       // (Two people are enough to prove the relay path.)
       if (!viaRelay) it('a third member joins: everyone plays everyone else\'s video', async () => {
         const cp = c!.page;
+        await cp.getByRole('link', { name: /Launch/ }).click();
         await cp.getByRole('button', { name: 'Join call' }).waitFor({ timeout: UI_TIMEOUT });
         assert.match(await cp.getByRole('region', { name: 'Call' }).innerText(), /Alice, Bob in a call|Bob, Alice in a call/);
         await cp.getByRole('button', { name: 'Join call' }).click();

@@ -1,10 +1,11 @@
-// Who I am, the connection state, and my workspaces with their unread counts.
+// Who I am, the connection state, and my workspaces with their unread counts and calls going on.
 import { useState } from 'react';
 import { Avatar } from '../components/Avatar.tsx';
 import { ConnectionIndicator } from '../components/ConnectionIndicator.tsx';
 import { Logo } from '../components/Logo.tsx';
 import { navigate, useRoute } from '../lib/router.ts';
 import { useApp } from './app-state.tsx';
+import { useCallsAround } from './calls-around.ts';
 import { CreateWorkspaceDialog } from './CreateWorkspaceDialog.tsx';
 import { JoinDialog } from './JoinDialog.tsx';
 
@@ -12,6 +13,7 @@ export function Sidebar() {
   const { me, myKey, workspaces, unread } = useApp();
   const route = useRoute();
   const [dialog, setDialog] = useState<'create' | 'join' | null>(null);
+  const calls = useCallsAround();
 
   return (
     <nav id="sidebar" className="sidebar" aria-label="Workspaces">
@@ -42,6 +44,7 @@ export function Sidebar() {
                 <span className="workspace-initial" aria-hidden="true">{[...w.name][0]?.toUpperCase()}</span>
                 <span className="workspace-name">{w.name}</span>
                 {w.role === 'removed' && <span className="tag tag-muted">removed</span>}
+                {calls[w.id] && <span className="tag tag-call" aria-label={`call: ${calls[w.id].join(', ')}`} title={`In a call: ${calls[w.id].join(', ')}`}>call</span>}
                 {n > 0 && <span className="badge" aria-label={`${n} unread`}>{n > 99 ? '99+' : n}</span>}
               </a>
             </li>
