@@ -2,7 +2,9 @@
 // The daemon and tests drive a Peer; everything a user can do goes through its methods.
 import { join } from 'node:path';
 import { compareBytes, fromHex, toHex } from './core/bytes.ts';
-import { EntryKind } from './core/entry.ts';
+import { decodeEntry, EntryKind, type Entry } from './core/entry.ts';
+import { auditHistory } from './core/history-audit.ts';
+import { entryCrypto } from './crypto/entry-seal.ts';
 import { TrellisError } from './core/errors.ts';
 import { isDiskFull } from './core/io-errors.ts';
 import { isRole, parseControl, type ControlPayload, type PermissionTable } from './core/membership.ts';
@@ -10,7 +12,7 @@ import { EntryPreparer } from './crypto/entry-preparer.ts';
 import { deriveStorageKey, openLocal, sealLocal } from './crypto/local-seal.ts';
 import { randomBytes } from './crypto/sodium.ts';
 import { createNetNode, type NetNode, type NetPeerInfo } from './net/libp2p-node.ts';
-import type { AuditItem, ChatMessage, InviteInfo, InviteOptions, MemberInfo, PeerEvent, PeerStatus, WorkspaceInfo } from './peer-api.ts';
+import type { AuditItem, ChatMessage, HistoryVerification, InviteInfo, InviteOptions, MemberInfo, PeerEvent, PeerStatus, WorkspaceInfo } from './peer-api.ts';
 import { loadIdentity, type Identity } from './store/identity-file.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { Store } from './store/store.ts';
@@ -888,6 +890,29 @@ export class Peer implements DocAccess {
     this.docs.reset(id);
     this.log(`workspace ${id.slice(0, 8)}: deleted from this device`);
     this.emit({ type: 'workspace', workspace: id });
+  }
+
+  /**
+   * Re-checks the whole stored history of a workspace from scratch (every signature, every hash
+   * chain, every dependency) and gives its fingerprint: members who read the same fingerprint hold
+   * the same history. Anyone in the workspace may ask (it reads only what this device holds).
+   */
+  verifyHistory(idOrName: string): HistoryVerification {
+    const ws = this.ws(idOrName);
+    const malformed: { author: string; seq: number; kind: string; detail: string }[] = [];
+    const store = this.store;
+    function* decoded(): Generator<Entry> {
+      for (const bytes of store.allEntries(ws.id)) {
+        try { yield decodeEntry(bytes); } catch (err) { malformed.push({ author: '', seq: 0, kind: 'malformed', detail: `a stored entry does not decode: ${(err as Error).message}` }); }
+      }
+    }
+    const audit = auditHistory(ws.id, decoded(), entryCrypto);
+    const name = (hex: string) => ws.member(hex)?.name ?? (ws.state.removed.has(hex) ? 'a former member' : 'not a member');
+    return {
+      workspace: ws.idHex, entries: audit.entries,
+      authors: audit.heads.map((h) => ({ key: h.author, name: name(h.author), seq: h.seq, head: h.hash })),
+      problems: [...malformed, ...audit.problems], forks: this.store.forks(ws.id).length, fingerprint: audit.fingerprint,
+    };
   }
 
   /** Entries refused or without effect, for managers. */

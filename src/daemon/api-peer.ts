@@ -33,4 +33,6 @@ export type ApiPeer = Pick<Peer,
   // Issued invitations and their revocation (routes/invitations.ts); optional for the same reason.
   & Partial<Pick<Peer, 'listInvites' | 'revokeInvite'>>
   // Call signalling (routes/calls.ts); optional for the same reason.
-  & Partial<Pick<Peer, 'sendCallSignal' | 'endCalls' | 'callServers'>>;
+  & Partial<Pick<Peer, 'sendCallSignal' | 'endCalls' | 'callServers'>>
+  // History verification (routes/history.ts); optional for the same reason.
+  & Partial<Pick<Peer, 'verifyHistory'>>;

@@ -6,18 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { readApiFile } from '../../src/daemon/api-file.ts';
-import { Daemon } from '../helpers/daemons.ts';
+import { aliceAndBobInTeam } from '../helpers/daemons.ts';
 
 const CALL = 'ef'.repeat(16);
 
 test('calls API: signal errors; our call is given up 10 s after the last page left, kept across a short break', { timeout: 60_000 }, async (t) => {
-  const a = await Daemon.create({ name: 'alice' });
-  await a.start();
-  const b = await Daemon.create({ name: 'bob', bootstrap: [a.addr] });
-  await b.start();
-  t.after(async () => { await Promise.all([a.destroy(), b.destroy()]); });
-  const { id } = await a.json<{ id: string }>('workspace', 'create', 'Team');
-  await b.json('join', (await a.json<{ code: string }>('invite', 'Team')).code);
+  const { a, b, id } = await aliceAndBobInTeam(t);
   const api = readApiFile(a.home)!;
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${api.url}${path}`, { method, headers: { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -162,3 +162,18 @@ export async function pool<T>(items: T[], limit: number, fn: (item: T) => Promis
     while (i < items.length) await fn(items[i++]);
   }));
 }
+
+/**
+ * Alice's and Bob's daemons, started, Bob bootstrapped to Alice, both in Alice's workspace "Team"
+ * (Bob as `role`); destroyed after the test.
+ */
+export async function aliceAndBobInTeam(t: { after: (fn: () => Promise<void>) => void }, role = 'participant'): Promise<{ a: Daemon; b: Daemon; id: string }> {
+  const a = await Daemon.create({ name: 'alice' });
+  await a.start();
+  const b = await Daemon.create({ name: 'bob', bootstrap: [a.addr] });
+  await b.start();
+  t.after(async () => { await Promise.all([a.destroy(), b.destroy()]); });
+  const { id } = await a.json<{ id: string }>('workspace', 'create', 'Team');
+  await b.json('join', (await a.json<{ code: string }>('invite', 'Team', '--role', role)).code);
+  return { a, b, id };
+}

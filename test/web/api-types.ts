@@ -3,7 +3,7 @@
 // side and not in the UI fails the type check here instead of a page at run time.
 import type * as Web from '../../web/src/api/types.ts';
 import type { PermissionTable } from '../../src/core/membership.ts';
-import type { AuditItem, ChatMessage, InviteInfo, MemberInfo, PeerEvent, PeerStatus, WorkspaceInfo } from '../../src/peer-api.ts';
+import type { AuditItem, ChatMessage, HistoryVerification, InviteInfo, MemberInfo, PeerEvent, PeerStatus, WorkspaceInfo } from '../../src/peer-api.ts';
 import type { CalendarEvent } from '../../src/tools/calendar/event.ts';
 import type { Reply, Topic, TopicSummary } from '../../src/tools/discussion/topic.ts';
 import type { FileInfo, FileProgressEvent, VersionInfo } from '../../src/tools/files/files-service.ts';
@@ -19,6 +19,7 @@ export const daemonShapesFitTheUi: [
   Fits<PeerStatus, Web.PeerStatus>,
   Fits<WorkspaceInfo, Web.WorkspaceInfo>,
   Fits<MemberInfo, Web.MemberInfo>,
+  Fits<HistoryVerification, Web.HistoryVerification>,
   Fits<ChatMessage, Web.ChatMessage>,
   Fits<AuditItem, Web.AuditItem>,
   Fits<InviteInfo, Web.InviteInfo>,
@@ -37,4 +38,4 @@ export const daemonShapesFitTheUi: [
   Fits<PendingJoinInfo, Web.PendingJoinInfo>,
   // Events the UI does not know are ignored; those it knows must keep their shape.
   Fits<Extract<PeerEvent, { type: Web.PeerEvent['type'] }>, Web.PeerEvent>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];

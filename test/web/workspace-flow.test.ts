@@ -296,6 +296,13 @@ describe('web UI: two people, two daemons', { timeout: 240_000 }, () => {
   it('the other screens render (history, settings, narrow window)', async () => {
     await a.page.getByRole('tab', { name: 'History' }).click();
     await a.page.locator('.history-row').first().waitFor({ timeout: UI_TIMEOUT });
+    // Verifying the history shows its fingerprint: Bob's daemon, holding the same entries, has the same.
+    await a.page.getByRole('button', { name: 'Verify history' }).click();
+    const shown = (await a.page.getByLabel('History fingerprint').innerText()).replace(/ /g, '');
+    assert.match(await a.page.getByRole('region', { name: 'Verify history' }).innerText(), /every signature, hash chain and dependency holds/);
+    const fingerprintAt = async (d: WebDaemon) => ((await (await fetch(`${d.api}/api/workspaces/${encodeURIComponent('Launch')}/verify`, { headers: { Authorization: `Bearer ${d.token}` } })).json()) as { fingerprint: string }).fingerprint;
+    assert.equal(await fingerprintAt(alice), shown);
+    await until('Bob holds the same history', async () => (await fingerprintAt(bob)) === shown);
     await screenshot(a.page, '12-history');
     await a.page.getByRole('tab', { name: 'Settings' }).click();
     await a.page.getByRole('heading', { name: 'Permissions' }).waitFor();

@@ -1,6 +1,7 @@
 // History: every entry of a workspace with its author and time, oldest first; `?tool=` keeps the
-// changes to one tool instance.
+// changes to one tool instance. /verify re-checks all of it and gives its fingerprint.
 import { workspaceHistory } from '../../tools/registry/history.ts';
+import { HttpError } from '../http-errors.ts';
 import { route } from '../router.ts';
 import { docAccess } from './tools.ts';
 
@@ -12,6 +13,14 @@ export const historyRoutes = [
       const access = docAccess(peer);
       const tool = query.get('tool');
       return workspaceHistory(access, access.resolveWorkspace(params.ws), tool === null || tool === '' ? undefined : tool);
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/workspaces/:ws/verify',
+    handle: ({ peer, params }) => {
+      if (!peer.verifyHistory) throw new HttpError(503, 'unavailable', 'history verification is not supported by this daemon');
+      return peer.verifyHistory(peer.resolveWorkspace(params.ws));
     },
   }),
 ];

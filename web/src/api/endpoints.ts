@@ -1,7 +1,7 @@
 // One function per daemon route the UI uses (src/daemon/routes/ and each tool's routes).
 import { http, seg } from './client.ts';
 import type {
-  AuditItem, CalendarEvent, CallSignal, ChatMessage, FileInfo, HistoryRow, IdentityInfo, InviteInfo, MemberInfo, PeerStatus,
+  AuditItem, CalendarEvent, CallSignal, ChatMessage, HistoryVerification, FileInfo, HistoryRow, IdentityInfo, InviteInfo, MemberInfo, PeerStatus,
   PendingJoinInfo, PermissionTable, RelayLinkInfo, Role, Task, TaskStatus, ToolInstance, ToolType, Topic, TopicSummary, VersionInfo, WorkspaceInfo,
 } from './types.ts';
 
@@ -33,6 +33,7 @@ export const api = {
   setRole: (ws: string, member: string, role: Role) => http.post<MemberInfo>(`${w(ws)}/members/${seg(member)}/role`, { role }),
   removeMember: (ws: string, member: string) => http.delete<{ removed: string }>(`${w(ws)}/members/${seg(member)}`),
   leave: (ws: string) => http.post<{ left: boolean }>(`${w(ws)}/leave`),
+  verifyHistory: (ws: string) => http.get<HistoryVerification>(`${w(ws)}/verify`),
   /** Deletes a workspace we are out of from this device (`force`: before anyone has our leave). */
   deleteWorkspace: (ws: string, force = false) => http.delete<{ deleted: string }>(`${w(ws)}${force ? '?force=true' : ''}`),
   audit: (ws: string) => http.get<AuditItem[]>(`${w(ws)}/audit`),

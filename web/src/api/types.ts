@@ -42,6 +42,16 @@ export interface CallSignal {
   candidate?: { candidate: string; sdpMid: string | null; sdpMLineIndex: number | null };
 }
 
+/** GET /api/workspaces/:ws/verify: the whole history re-checked, and its fingerprint. */
+export interface HistoryVerification {
+  workspace: string;
+  entries: number;
+  authors: { key: string; name: string; seq: number; head: string }[];
+  problems: { author: string; seq: number; kind: string; detail: string }[];
+  forks: number;
+  fingerprint: string;
+}
+
 export interface ChatMessage {
   id: string;
   author: string;

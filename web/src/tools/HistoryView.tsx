@@ -1,9 +1,11 @@
 // Who changed what, when: every entry of the workspace, newest first. Runs of changes by one person
 // to one tool are grouped (typing a note writes an entry per burst of keystrokes). A tool's state
-// can be shown as it was at any row (the daemon's time travel).
+// can be shown as it was at any row (the daemon's time travel). "Verify" re-checks all of it and
+// shows its fingerprint, to compare with another member's.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api/endpoints.ts';
-import type { HistoryRow, ToolInstance } from '../api/types.ts';
+import type { HistoryRow, HistoryVerification, ToolInstance } from '../api/types.ts';
+import { errorText } from '../api/client.ts';
 import { usePeerEvents } from '../app/app-state.tsx';
 import { Avatar } from '../components/Avatar.tsx';
 import { dateTimeOf, relativeTime } from '../lib/format.ts';
@@ -56,6 +58,7 @@ export function HistoryView({ ws, tools }: { ws: string; tools: ToolInstance[] }
         </label>
         <span className="muted small">{data ? `${data.length} entr${data.length === 1 ? 'y' : 'ies'}` : ''}</span>
       </div>
+      <VerifyHistory ws={ws} />
       {error && <p className="error" role="alert">{error}</p>}
       <div className={travel ? 'history-split' : ''}>
         <ol className="history-list">
@@ -91,4 +94,29 @@ function describe(g: Group, tool: ToolInstance | undefined): string {
   if (tool) return `edited ${tool.name}${n}`;
   // Documents that are no tool instance: the tool list, and tools' own data such as the file list.
   return g.first.tool === REGISTRY_DOC_ID ? `changed the tools${n}` : `updated shared files or settings${n}`;
+}
+
+/** Re-checks the whole history on the daemon (every signature and hash chain) and shows its fingerprint. */
+function VerifyHistory({ ws }: { ws: string }) {
+  const [result, setResult] = useState<HistoryVerification | string | null>(null);
+  const [busy, setBusy] = useState(false);
+  async function verify() {
+    setBusy(true);
+    try { setResult(await api.verifyHistory(ws)); } catch (err) { setResult(errorText(err)); } finally { setBusy(false); }
+  }
+  return (
+    <section className="verify-history" aria-label="Verify history">
+      <button type="button" className="button subtle small" disabled={busy} onClick={() => void verify()}>{busy ? 'Verifying…' : 'Verify history'}</button>
+      {typeof result === 'string' && <p className="error small" role="alert">{result}</p>}
+      {result && typeof result !== 'string' && (
+        <div className="small" role="status">
+          {result.problems.length === 0
+            ? <p>Verified {result.entries} entries by {result.authors.length} author{result.authors.length === 1 ? '' : 's'}: every signature, hash chain and dependency holds.</p>
+            : <p className="error">{result.problems.length} problem{result.problems.length === 1 ? '' : 's'}: {result.problems.map((p) => `${p.kind} (${p.detail})`).join('; ')}</p>}
+          <p>Fingerprint <code className="mono" aria-label="History fingerprint">{result.fingerprint.match(/.{1,8}/g)!.join(' ')}</code></p>
+          <p className="muted">A member whose history shows the same fingerprint holds the very same history.</p>
+        </div>
+      )}
+    </section>
+  );
 }
