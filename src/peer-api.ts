@@ -82,17 +82,6 @@ export type PeerEvent =
   | { type: 'call-signal'; workspace: string; from: string; signal: CallSignal }
   | FileProgressEvent;
 
-/** `trellis verify`: the whole stored history re-checked (core/history-audit.ts), with names. */
-export interface HistoryVerification {
-  workspace: string;
-  entries: number;
-  authors: { key: string; name: string; seq: number; head: string }[];
-  problems: { author: string; seq: number; kind: string; detail: string }[];
-  /** Fork proofs held: authors who signed two different entries at one seq (their later entries are void). */
-  forks: number;
-  fingerprint: string;
-}
-
 import type { FileProgressEvent } from './tools/files/files-service.ts';
 import type { CallSignal } from './workspace/call-signal.ts';
 export type { CallSignal };
@@ -106,3 +95,14 @@ export type { CalendarEvent, ImportResult } from './tools/calendar/event.ts';
 export type { Reply, Topic, TopicSummary } from './tools/discussion/topic.ts';
 
 export { MAX_CHAT_BYTES, MAX_NAME_CHARS } from './core/limits.ts';
+
+/** `trellis verify`: the whole stored history re-checked (core/history-audit.ts), with names. */
+export interface HistoryVerification {
+  workspace: string;
+  entries: number;
+  authors: { key: string; name: string; seq: number; head: string }[];
+  problems: { author: string; seq: number; kind: string; detail: string }[];
+  /** Fork proofs held: authors who signed two different entries at one seq (their later entries are void). */
+  forks: number;
+  fingerprint: string;
+}

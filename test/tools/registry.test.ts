@@ -95,7 +95,8 @@ test('the CLI\'s tool index matches the daemon\'s, and the CLI loads neither Yjs
     if (seen.has(file)) return;
     seen.add(file);
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/^(?:import|export)\s+(?!type\b)[^'"]*?from\s+'([^']+)'/gm)) {
+    // Within one statement: `[^'";]` keeps a match from running on past an `export interface {…;}`.
+    for (const m of text.matchAll(/^(?:import|export)\s+(?!type\b)[^'";]*?from\s+'([^']+)'/gm)) {
       if (m[1].startsWith('.')) visit(resolve(dirname(file), m[1]));
       else packages.add(m[1]);
     }
