@@ -9,8 +9,10 @@ import { encodeTurnMessage, type TurnOffer } from './turn-protocol.ts';
 
 /** How long a set of credentials works (new allocations; one in use runs to its own lifetime). */
 export const CREDENTIAL_TTL_S = 3600;
-/** Credentials alive at once; beyond, the oldest go first (a member asking in a loop cannot grow this). */
+/** Credentials alive at once; beyond, the oldest go first. */
 const MAX_LIVE = 10_000;
+/** Credentials one member holds at once; beyond, that member's oldest go (so one member asking in a loop evicts only its own). */
+export const MAX_PER_MEMBER = 8;
 
 export interface TurnServiceOptions {
   /** UDP port to listen on. */
@@ -25,8 +27,8 @@ export interface TurnServiceOptions {
 export class TurnService {
   private readonly opts: TurnServiceOptions;
   private readonly server: Turn;
-  /** username → when it expires (ms), oldest first. */
-  private readonly live = new Map<string, number>();
+  /** username → when it expires (ms) and whose it is, oldest first. */
+  private readonly live = new Map<string, { until: number; member: string }>();
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(opts: TurnServiceOptions) {
@@ -50,20 +52,27 @@ export class TurnService {
     this.server.stop();
   }
 
-  /** Fresh credentials for a member. */
-  issue(): TurnOffer {
+  /** Credentials alive now, per member (tests, diagnostics). */
+  liveCount(memberHex?: string): number {
+    return memberHex === undefined ? this.live.size : [...this.live.values()].filter((v) => v.member === memberHex).length;
+  }
+
+  /** Fresh credentials for member `memberHex`. */
+  issue(memberHex: string): TurnOffer {
     const username = `${Math.floor(Date.now() / 1000) + CREDENTIAL_TTL_S}:${randomBytes(9).toString('base64url')}`;
     const credential = randomBytes(18).toString('base64url');
+    const mine = [...this.live].filter(([, v]) => v.member === memberHex).map(([u]) => u);
+    for (const u of mine.slice(0, Math.max(0, mine.length - MAX_PER_MEMBER + 1))) this.forget(u);
     while (this.live.size >= MAX_LIVE) { const [oldest] = this.live.keys(); this.forget(oldest); }
     this.server.addUser(username, credential);
-    this.live.set(username, Date.now() + CREDENTIAL_TTL_S * 1000);
+    this.live.set(username, { until: Date.now() + CREDENTIAL_TTL_S * 1000, member: memberHex });
     return { urls: [`turn:${this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host}:${this.opts.port}?transport=udp`], username, credential, ttl: CREDENTIAL_TTL_S };
   }
 
   /** Answers a /trellis/turn/1.0.0 stream. */
   async serve(stream: ByteStream, remoteHex: string): Promise<void> {
     const answer = this.opts.isMember(remoteHex)
-      ? encodeTurnMessage(this.issue())
+      ? encodeTurnMessage(this.issue(remoteHex))
       : encodeTurnMessage({ error: { code: 'forbidden', message: 'TURN is for members of the workspaces this relay serves' } });
     try {
       await stream.write(answer);
@@ -74,7 +83,7 @@ export class TurnService {
   }
 
   private sweep(now = Date.now()): void {
-    for (const [u, until] of this.live) if (until <= now) this.forget(u);
+    for (const [u, v] of this.live) if (v.until <= now) this.forget(u);
   }
 
   private forget(username: string | undefined): void {

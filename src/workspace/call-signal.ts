@@ -107,26 +107,37 @@ export function openSignal(ws: Workspace, blob: Uint8Array): OpenedSignal | stri
   }
 }
 
+/** Signals one member may have let through per SIGNAL_TTL_MS: setting up a call takes a few dozen. */
+export const MAX_SIGNALS_PER_MEMBER = 300;
+
 /**
- * Which signals are news: not older than SIGNAL_TTL_MS (nor from too far in the future), and not
- * seen before (a signal reaches us once per path). Remembers what it let through for as long as
- * such a signal could still come; bounded by how many arrive in that time.
+ * Which signals are news: not older than SIGNAL_TTL_MS (nor from too far in the future), not seen
+ * before (a signal reaches us once per path), and not beyond MAX_SIGNALS_PER_MEMBER from one sender
+ * in that time (a member flooding signals cannot crowd out the others'). Remembers what it let
+ * through for as long as such a signal could still come; bounded by how many arrive in that time.
  */
 export class SignalFilter {
   private readonly seen = new Map<string, number>();
+  private readonly perSender = new Map<string, number[]>();
   private readonly max: number;
+  private readonly perMember: number;
 
-  constructor(max = 10_000) { this.max = max; }
+  constructor(max = 10_000, perMember = MAX_SIGNALS_PER_MEMBER) { this.max = max; this.perMember = perMember; }
 
   accept(s: Pick<OpenedSignal, 'from' | 'counter' | 'time'>, now = Date.now()): boolean {
     if (s.time < now - SIGNAL_TTL_MS || s.time > now + SIGNAL_TTL_MS) return false;
     const k = `${s.from}/${s.counter}`;
     if (this.seen.has(k)) return false;
+    const recent = (this.perSender.get(s.from) ?? []).filter((t) => t > now - SIGNAL_TTL_MS);
+    if (recent.length >= this.perMember) { this.perSender.set(s.from, recent); return false; }
     if (this.seen.size >= this.max) {
       for (const [key, t] of this.seen) if (t < now - 2 * SIGNAL_TTL_MS) this.seen.delete(key);
+      for (const [from, times] of this.perSender) if (times.every((t) => t <= now - SIGNAL_TTL_MS)) this.perSender.delete(from);
       if (this.seen.size >= this.max) return false; // a flood: drop rather than forget what we saw
     }
     this.seen.set(k, now);
+    recent.push(now);
+    this.perSender.set(s.from, recent);
     return true;
   }
 }

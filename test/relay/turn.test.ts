@@ -9,6 +9,7 @@ import { Peer } from '../../src/peer.ts';
 import { Relay } from '../../src/relay.ts';
 import { decodeTurnMessage, encodeTurnMessage } from '../../src/relay/turn-protocol.ts';
 import { TurnClient } from '../../src/relay/turn-client.ts';
+import { MAX_PER_MEMBER, TurnService } from '../../src/relay/turn-service.ts';
 import { createIdentity } from '../../src/store/identity-file.ts';
 import { freePort } from '../helpers/daemons.ts';
 import { waitFor } from '../helpers/replicas.ts';
@@ -49,4 +50,17 @@ test('a relay with TURN gives members credentials and refuses strangers', { time
   const info = await net.dial(relay.status().addrs[0]);
   assert.deepEqual(await new TurnClient(net, (l) => logs.push(l)).offers([info]), []);
   assert.match(logs.join('\n'), /the relay refused: TURN is for members of the workspaces this relay serves/);
+});
+
+test('a member asking for credentials in a loop evicts only its own', async (t) => {
+  const turn = new TurnService({ port: await freePort(), host: '127.0.0.1', isMember: () => true, log: () => {} });
+  turn.start();
+  t.after(() => turn.stop());
+  const other = turn.issue('bb'.repeat(32));
+  const issued = Array.from({ length: MAX_PER_MEMBER + 5 }, () => turn.issue('aa'.repeat(32)));
+  assert.equal(new Set(issued.map((o) => o.username)).size, issued.length, 'fresh each time');
+  assert.equal(turn.liveCount('aa'.repeat(32)), MAX_PER_MEMBER);
+  assert.equal(turn.liveCount('bb'.repeat(32)), 1);
+  assert.equal(turn.liveCount(), MAX_PER_MEMBER + 1);
+  assert.match(other.urls[0], /^turn:127\.0\.0\.1:\d+\?transport=udp$/);
 });

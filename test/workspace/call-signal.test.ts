@@ -75,3 +75,14 @@ test('the filter lets a signal through once, and never a stale one', () => {
   const later = now + 2 * SIGNAL_TTL_MS + 1;
   assert.equal(f.accept({ from: 'd', counter: 2, time: later }, later), true);
 });
+
+test('one member flooding signals is cut off; the others still get through', () => {
+  const f = new SignalFilter(10_000, 5);
+  const now = 2_000_000_000;
+  for (let i = 1; i <= 5; i++) assert.equal(f.accept({ from: 'noisy', counter: i, time: now }, now), true);
+  assert.equal(f.accept({ from: 'noisy', counter: 6, time: now }, now), false, 'beyond the member\'s share');
+  assert.equal(f.accept({ from: 'quiet', counter: 1, time: now }, now), true, 'another member is not affected');
+  // Once the window has passed, the noisy member may signal again.
+  const later = now + SIGNAL_TTL_MS + 1;
+  assert.equal(f.accept({ from: 'noisy', counter: 7, time: later }, later), true);
+});
