@@ -1,7 +1,7 @@
 // Calls end to end: two real daemons and two pages in Debian's Chromium with fake camera and
 // microphone. Alice starts a video call; Bob sees it in her presence and joins; each page plays
 // the other's video, its frames coming over a real WebRTC connection (signalled through the
-// daemons); Bob leaves and Alice's page lets go of him. Twice: media directly between the browsers,
+// daemons); Alice shares her screen and stops; Bob leaves and Alice's page lets go of him. Twice: media directly between the browsers,
 // then only through the TURN server of the workspace's relay (both daemons --calls-via-relay).
 //
 // WebRTC gathers candidates on every network interface, so the test runs in a network namespace
@@ -89,7 +89,7 @@ if (!INSIDE) {
         const extra = viaRelay ? ['--calls-via-relay'] : [];
         [alice, bob, browser] = await Promise.all([
           WebDaemon.start('alice', { name: 'Alice', extra }), WebDaemon.start('bob', { name: 'Bob', extra }),
-          launchBrowser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection']),
+          launchBrowser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection', '--auto-select-desktop-capture-source=Entire screen']),
         ]);
         const ws = (await api<{ id: string }>(alice, 'POST', '/api/workspaces', { name: 'Launch' })).id;
         if (viaRelay) {
@@ -148,17 +148,39 @@ if (!INSIDE) {
         await screenshot(b.page, `${shots}-bob`);
       });
 
+      it('Alice shares her screen: Bob sees it instead of her camera, then her camera again', async () => {
+        // The shape of what Bob receives (the sender may scale it down, never reshape it).
+        const shape = (p: Page, label: string) => p.locator(`video[aria-label="${label}"]`).evaluate((el) => {
+          const v = el as unknown as { videoWidth: number; videoHeight: number };
+          return v.videoHeight > 0 ? v.videoWidth / v.videoHeight : 0;
+        });
+        const camera = await shape(b.page, 'Video of Alice');
+        // Chromium's fake screen is 16:9 (1280 × 720); its fake camera is 4:3 (640 × 480).
+        assert.ok(Math.abs(camera - 4 / 3) < 0.05, `the camera's shape at Bob: ${camera}`);
+        await a.page.getByRole('button', { name: 'Share screen' }).click();
+        await a.page.getByRole('button', { name: 'Stop sharing' }).waitFor({ timeout: UI_TIMEOUT });
+        await until('the screen at Bob', async () => Math.abs((await shape(b.page, 'Video of Alice')) - 16 / 9) < 0.05 && playing(b.page, 'Video of Alice'));
+        await screenshot(b.page, `${shots}-screen`);
+        await a.page.getByRole('button', { name: 'Stop sharing' }).click();
+        await until('the camera at Bob again', async () => Math.abs((await shape(b.page, 'Video of Alice')) - 4 / 3) < 0.05 && playing(b.page, 'Video of Alice'));
+      });
+
       // (Two people are enough to prove the relay path.)
-      if (!viaRelay) it('a third member joins: everyone plays everyone else\'s video', async () => {
+      if (!viaRelay) it('a third member joins with audio only, then shares her screen: everyone gets everyone', async () => {
         const cp = c!.page;
         await cp.getByRole('link', { name: /Launch/ }).click();
         await cp.getByRole('button', { name: 'Join call' }).waitFor({ timeout: UI_TIMEOUT });
         assert.match(await cp.getByRole('region', { name: 'Call' }).innerText(), /Alice, Bob in a call|Bob, Alice in a call/);
-        await cp.getByRole('button', { name: 'Join call' }).click();
-        for (const [p, others] of [[a.page, ['Bob', 'Carol']], [b.page, ['Alice', 'Carol']], [cp, ['Alice', 'Bob']]] as const) {
+        // Carol has no camera on: audio only.
+        await cp.getByRole('button', { name: 'Join with audio only' }).click();
+        for (const [p, others] of [[a.page, ['Bob']], [b.page, ['Alice']], [cp, ['Alice', 'Bob']]] as const) {
           for (const o of others) await until(`${o}'s video in a page of three`, () => playing(p, `Video of ${o}`));
         }
+        for (const p of [a.page, b.page]) await p.locator('video[aria-label="Audio of Carol"]').waitFor({ state: 'attached', timeout: UI_TIMEOUT });
         await until('Carol\'s own row says she is in the call', async () => /in a call/.test(await cp.locator('li.member[data-member="Carol"]').innerText()));
+        // She shares her screen: a video track joins her audio-only connections (negotiated again).
+        await cp.getByRole('button', { name: 'Share screen' }).click();
+        for (const p of [a.page, b.page]) await until('Carol\'s screen', () => playing(p, 'Video of Carol'));
         await screenshot(cp, `${shots}-carol`);
         await cp.getByRole('button', { name: 'Leave call' }).click();
         await a.page.locator('video[aria-label="Video of Carol"]').waitFor({ state: 'detached', timeout: UI_TIMEOUT });

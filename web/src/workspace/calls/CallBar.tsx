@@ -55,9 +55,12 @@ export function CallBar({ state, members }: { state: CallState; members: MemberI
       {state.remotes.length === 0 && <p className="muted small">Waiting for others to join…</p>}
       <div className="row call-controls">
         <button type="button" className="button" aria-pressed={!state.micOn} onClick={state.toggleMic}>{state.micOn ? 'Mute' : 'Unmute'}</button>
-        {state.local && state.local.getVideoTracks().length > 0 && (
+        {state.local && state.local.getVideoTracks().length > 0 && !state.sharing && (
           <button type="button" className="button" aria-pressed={!state.cameraOn} onClick={state.toggleCamera}>{state.cameraOn ? 'Camera off' : 'Camera on'}</button>
         )}
+        {state.sharing
+          ? <button type="button" className="button" aria-pressed="true" onClick={state.stopSharing}>Stop sharing</button>
+          : <button type="button" className="button" onClick={() => void state.shareScreen()}>Share screen</button>}
         <button type="button" className="button danger" onClick={() => void state.leave()}>Leave call</button>
       </div>
     </section>

@@ -28,9 +28,13 @@ export interface CallState {
   leave(): Promise<void>;
   toggleMic(): void;
   toggleCamera(): void;
+  /** Our screen goes out instead of our camera while sharing (it ends when the browser's own "stop" is used too). */
+  sharing: boolean;
+  shareScreen(): Promise<void>;
+  stopSharing(): void;
 }
 
-interface Link { pc: RTCPeerConnection; stream: MediaStream; pending: RTCIceCandidateInit[]; makingOffer: boolean }
+interface Link { pc: RTCPeerConnection; stream: MediaStream; pending: RTCIceCandidateInit[]; makingOffer: boolean; videoSender?: RTCRtpSender }
 
 function newCallId(): string {
   const b = new Uint8Array(16);
@@ -47,6 +51,9 @@ export function useCall(ws: string, members: MemberInfo[]): CallState {
   const [micOn, setMicOn] = useState(true);
   const [cameraOn, setCameraOn] = useState(true);
   const [joining, setJoining] = useState(false);
+  const [sharing, setSharing] = useState(false);
+  /** The screen track while we share it. */
+  const screenRef = useRef<MediaStreamTrack | undefined>(undefined);
   const links = useRef(new Map<string, Link>());
   const callRef = useRef<string | undefined>(undefined);
   const localRef = useRef<MediaStream | undefined>(undefined);
@@ -77,7 +84,15 @@ export function useCall(ws: string, members: MemberInfo[]): CallState {
     const created: Link = { pc, stream: new MediaStream(), pending: [], makingOffer: false };
     l = created;
     links.current.set(key, l);
-    for (const track of localRef.current?.getTracks() ?? []) pc.addTrack(track, localRef.current!);
+    const captured = localRef.current;
+    if (captured) {
+      for (const track of captured.getAudioTracks()) pc.addTrack(track, captured);
+      // While we share our screen, a newcomer gets the screen where the camera would be.
+      const video = screenRef.current ?? captured.getVideoTracks()[0];
+      // Without a camera we still ask for the others' video (an offer without a video line could
+      // get none back), and keep the slot for a screen we may share later.
+      created.videoSender = video ? pc.addTrack(video, captured) : pc.addTransceiver('video', { direction: 'recvonly' }).sender;
+    }
     pc.onicecandidate = (e) => {
       const id = callRef.current;
       if (!id) return;
@@ -185,6 +200,9 @@ export function useCall(ws: string, members: MemberInfo[]): CallState {
     if (!id) return;
     for (const key of [...links.current.keys()]) { signal(key, { call: id, type: 'bye' }); drop(key); }
     for (const t of localRef.current?.getTracks() ?? []) t.stop();
+    screenRef.current?.stop();
+    screenRef.current = undefined;
+    setSharing(false);
     localRef.current = undefined;
     callRef.current = undefined;
     setLocal(undefined);
@@ -219,5 +237,41 @@ export function useCall(ws: string, members: MemberInfo[]): CallState {
     setCameraOn(on);
   }, [cameraOn]);
 
-  return { call, local, remotes, micOn, cameraOn, joining, start, join, leave, toggleMic, toggleCamera };
+  const stopSharing = useCallback(() => {
+    const screen = screenRef.current;
+    if (!screen) return;
+    screenRef.current = undefined;
+    screen.stop();
+    const camera = localRef.current?.getVideoTracks()[0] ?? null;
+    for (const l of links.current.values()) void l.videoSender?.replaceTrack(camera).catch(() => undefined);
+    setLocal(localRef.current);
+    setSharing(false);
+  }, []);
+
+  const shareScreen = useCallback(async () => {
+    if (!callRef.current || screenRef.current) return;
+    let screen: MediaStreamTrack;
+    try {
+      screen = (await navigator.mediaDevices.getDisplayMedia({ video: true })).getVideoTracks()[0];
+    } catch (err) {
+      if (!(err instanceof DOMException && err.name === 'NotAllowedError')) notify(`Cannot share the screen: ${errorText(err)}`, 'error');
+      return;
+    }
+    screenRef.current = screen;
+    screen.addEventListener('ended', stopSharing);
+    for (const [key, l] of links.current) {
+      if (!l.videoSender) continue;
+      await l.videoSender.replaceTrack(screen);
+      // Joined without a camera: that video slot only received so far; now it sends too (negotiated again).
+      const slot = l.pc.getTransceivers().find((t) => t.sender === l.videoSender);
+      if (slot && (slot.direction === 'recvonly' || slot.direction === 'inactive')) {
+        slot.direction = 'sendrecv';
+        await offerTo(key);
+      }
+    }
+    setLocal(new MediaStream([screen]));
+    setSharing(true);
+  }, [notify, offerTo, stopSharing]);
+
+  return { call, local, remotes, micOn, cameraOn, joining, start, join, leave, toggleMic, toggleCamera, sharing, shareScreen, stopSharing };
 }
