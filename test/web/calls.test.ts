@@ -165,6 +165,16 @@ if (!INSIDE) {
         await until('the camera at Bob again', async () => Math.abs((await shape(b.page, 'Video of Alice')) - 4 / 3) < 0.05 && playing(b.page, 'Video of Alice'));
       });
 
+      it('Alice looks elsewhere in the app and comes back: the call goes on', async () => {
+        await a.page.getByRole('link', { name: 'Trellis' }).click();
+        await a.page.getByRole('heading', { name: 'Start a workspace' }).or(a.page.getByRole('list', { name: 'Your workspaces' })).first().waitFor({ timeout: UI_TIMEOUT });
+        assert.equal(await a.page.locator('video').count(), 0, 'no call view on the home page');
+        await new Promise((r) => setTimeout(r, 1000));
+        await until('Bob still plays Alice', () => playing(b.page, 'Video of Alice'));
+        await a.page.getByRole('link', { name: /Launch/ }).click();
+        await until('Alice plays Bob again', () => playing(a.page, 'Video of Bob'));
+      });
+
       // (Two people are enough to prove the relay path.)
       if (!viaRelay) it('a third member joins with audio only, then shares her screen: everyone gets everyone', async () => {
         const cp = c!.page;

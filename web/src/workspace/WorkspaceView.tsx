@@ -13,7 +13,6 @@ import { TabBar, fixedTabs } from './TabBar.tsx';
 import { usePresence } from './use-presence.ts';
 import { useWorkspace } from './use-workspace.ts';
 import { CallBar } from './calls/CallBar.tsx';
-import { useCall } from './calls/use-call.ts';
 
 type SideView = 'tools' | 'members' | 'chat';
 
@@ -34,7 +33,6 @@ export function WorkspaceView({ id, tab }: { id: string; tab: string | undefined
   const tabs = [...data.tools.map((t) => ({ id: t.id, label: t.name, type: t.type })), ...fixedTabs(isManager)];
   const current = tabs.find((t) => t.id === tab) ?? tabs[0];
   const presence = usePresence(id, current?.id, !removed && role !== undefined);
-  const call = useCall(id, data.members);
 
   // An unknown tab in the address (a removed tool): show the first one instead.
   useEffect(() => {
@@ -65,7 +63,7 @@ export function WorkspaceView({ id, tab }: { id: string; tab: string | undefined
           ))}
         </div>
       </header>
-      <CallBar state={call} members={data.members} />
+      <CallBar ws={id} members={data.members} />
       <div className="ws-body">
         <section className="ws-center" aria-label="Tools">
           <TabBar ws={id} tabs={tabs} current={current?.id} isManager={isManager} onToolAdded={data.refresh} />

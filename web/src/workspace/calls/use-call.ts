@@ -16,15 +16,19 @@ import { useNotify } from '../../components/Toasts.tsx';
 export interface RemoteMedia { key: string; stream: MediaStream; state: RTCPeerConnectionState }
 
 export interface CallState {
-  /** The call we are in, if any. */
+  /** The workspace of the call we are in, and the call, if any. */
+  ws: string | undefined;
   call: string | undefined;
+  /** Members of the call's workspace, as last heard (presence). */
+  members: MemberInfo[];
   local: MediaStream | undefined;
   remotes: RemoteMedia[];
   micOn: boolean;
   cameraOn: boolean;
   joining: boolean;
-  start(video: boolean): Promise<void>;
-  join(call: string, video: boolean): Promise<void>;
+  start(ws: string, video: boolean): Promise<void>;
+  /** Joins `call` of `ws`, offering to `peers` (the members whose presence names it). */
+  join(ws: string, call: string, video: boolean, peers: string[]): Promise<void>;
   leave(): Promise<void>;
   toggleMic(): void;
   toggleCamera(): void;
@@ -42,9 +46,16 @@ function newCallId(): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
 }
 
-export function useCall(ws: string, members: MemberInfo[]): CallState {
+/**
+ * The page's one call, wherever in the app we are: it lives beside the app state, not in a
+ * workspace view, so browsing other workspaces does not hang up (CallProvider).
+ */
+export function useCallEngine(): CallState {
   const { myKey, stream: events } = useApp();
   const notify = useNotify();
+  const [ws, setWs] = useState<string | undefined>();
+  const wsRef = useRef<string | undefined>(undefined);
+  const [members, setMembers] = useState<MemberInfo[]>([]);
   const [call, setCall] = useState<string | undefined>();
   const [local, setLocal] = useState<MediaStream | undefined>();
   const [remotes, setRemotes] = useState<RemoteMedia[]>([]);
@@ -65,8 +76,10 @@ export function useCall(ws: string, members: MemberInfo[]): CallState {
   }, []);
 
   const signal = useCallback((to: string, s: CallSignal) => {
-    void api.callSignal(ws, to, s).catch((err: unknown) => notify(`The call could not reach a member: ${errorText(err)}`, 'error'));
-  }, [ws, notify]);
+    const w = wsRef.current;
+    if (!w) return;
+    void api.callSignal(w, to, s).catch((err: unknown) => notify(`The call could not reach a member: ${errorText(err)}`, 'error'));
+  }, [notify]);
 
   const drop = useCallback((key: string) => {
     const l = links.current.get(key);
@@ -143,17 +156,28 @@ export function useCall(ws: string, members: MemberInfo[]): CallState {
     for (const c of l.pending.splice(0)) await l.pc.addIceCandidate(c).catch(() => undefined);
   }, [link, drop, signal, myKey]);
 
+  // Who is in the call's workspace: followed while we are in a call there.
+  const membersTimer = useRef<number | undefined>(undefined);
+  const loadMembers = useCallback(() => {
+    const w = wsRef.current;
+    if (!w || membersTimer.current !== undefined) return;
+    membersTimer.current = window.setTimeout(() => {
+      membersTimer.current = undefined;
+      void api.members(w).then((m) => { if (wsRef.current === w) setMembers(m); }, () => undefined);
+    }, 200);
+  }, []);
+
   usePeerEvents((e) => {
-    if (e.type === 'call-signal' && e.workspace === ws) {
-      onSignal(e.from, e.signal).catch((err: unknown) => notify(`Call: ${errorText(err)}`, 'error'));
-    }
+    if (e.workspace !== wsRef.current) return;
+    if (e.type === 'call-signal') onSignal(e.from, e.signal).catch((err: unknown) => notify(`Call: ${errorText(err)}`, 'error'));
+    else if (e.type === 'presence' || e.type === 'members') loadMembers();
   });
 
   // Back after the event stream broke: our daemon may have given our call up (it does when no
   // page of ours is connected for a while), so say again that we are in it.
   useEffect(() => events.onState((st) => {
-    if (st === 'open' && callRef.current) void api.presence(ws, { call: callRef.current }).catch(() => undefined);
-  }), [events, ws]);
+    if (st === 'open' && callRef.current && wsRef.current) void api.presence(wsRef.current, { call: callRef.current }).catch(() => undefined);
+  }), [events]);
 
   // Members who left the call (or went offline) are hung up on.
   useEffect(() => {
@@ -164,40 +188,48 @@ export function useCall(ws: string, members: MemberInfo[]): CallState {
     }
   }, [members, call, drop]);
 
-  const enter = useCallback(async (id: string, video: boolean, peers: string[]) => {
+  const enter = useCallback(async (w: string, id: string, video: boolean, peers: string[]) => {
+    if (callRef.current) return; // one call at a time
     setJoining(true);
     try {
       // Direct where possible, else through a relay's TURN server (or always, if our daemon says so).
-      const servers = await api.callServers(ws);
+      const servers = await api.callServers(w);
       if (servers.relayOnly && servers.iceServers.length === 0) throw new Error('this device makes calls only through a relay, and no relay of this workspace with a TURN server is reachable');
       rtcConfig.current = { iceServers: servers.iceServers, iceTransportPolicy: servers.relayOnly ? 'relay' : 'all' };
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video });
       localRef.current = stream;
       callRef.current = id;
+      wsRef.current = w;
+      setWs(w);
+      setMembers([]);
+      loadMembers();
       setLocal(stream);
       setCall(id);
       setMicOn(true);
       setCameraOn(video);
-      await api.presence(ws, { call: id });
+      await api.presence(w, { call: id });
       for (const key of peers) await offerTo(key);
     } catch (err) {
       notify(err instanceof DOMException ? `Camera or microphone unavailable: ${err.message}` : errorText(err), 'error');
       for (const t of localRef.current?.getTracks() ?? []) t.stop();
       localRef.current = undefined;
       callRef.current = undefined;
+      wsRef.current = undefined;
+      setWs(undefined);
       setLocal(undefined);
       setCall(undefined);
     } finally {
       setJoining(false);
     }
-  }, [ws, offerTo, notify]);
+  }, [offerTo, notify, loadMembers]);
 
-  const start = useCallback((video: boolean) => enter(newCallId(), video, []), [enter]);
-  const join = useCallback((id: string, video: boolean) => enter(id, video, members.filter((m) => m.key !== myKey && m.online && m.call === id).map((m) => m.key)), [enter, members, myKey]);
+  const start = useCallback((w: string, video: boolean) => enter(w, newCallId(), video, []), [enter]);
+  const join = useCallback((w: string, id: string, video: boolean, peers: string[]) => enter(w, id, video, peers.filter((k) => k !== myKey)), [enter, myKey]);
 
-  const hangUp = useCallback(() => {
+  /** Ends our part in the call; returns its workspace (undefined if we were in none). */
+  const hangUp = useCallback((): string | undefined => {
     const id = callRef.current;
-    if (!id) return;
+    if (!id) return undefined;
     for (const key of [...links.current.keys()]) { signal(key, { call: id, type: 'bye' }); drop(key); }
     for (const t of localRef.current?.getTracks() ?? []) t.stop();
     screenRef.current?.stop();
@@ -207,23 +239,28 @@ export function useCall(ws: string, members: MemberInfo[]): CallState {
     callRef.current = undefined;
     setLocal(undefined);
     setCall(undefined);
+    const w = wsRef.current;
+    wsRef.current = undefined;
+    setWs(undefined);
+    setMembers([]);
+    return w;
   }, [signal, drop]);
 
   const leave = useCallback(async () => {
-    hangUp();
-    await api.presence(ws, { call: null }).catch(() => undefined);
-  }, [hangUp, ws]);
+    const w = hangUp();
+    if (w) await api.presence(w, { call: null }).catch(() => undefined);
+  }, [hangUp]);
 
-  // Leaving the workspace view or closing the page ends our part in the call.
+  // Closing the page (or the app going away) ends our part in the call.
   useEffect(() => {
     const onHide = () => {
-      if (!callRef.current) return;
-      hangUp();
-      void fetch(`/api/workspaces/${encodeURIComponent(ws)}/presence`, { method: 'POST', keepalive: true, credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-Trellis-Request': '1' }, body: JSON.stringify({ call: null }) }).catch(() => undefined);
+      const w = hangUp();
+      if (!w) return;
+      void fetch(`/api/workspaces/${encodeURIComponent(w)}/presence`, { method: 'POST', keepalive: true, credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-Trellis-Request': '1' }, body: JSON.stringify({ call: null }) }).catch(() => undefined);
     };
     window.addEventListener('pagehide', onHide);
-    return () => { window.removeEventListener('pagehide', onHide); if (callRef.current) { hangUp(); void api.presence(ws, { call: null }).catch(() => undefined); } };
-  }, [ws, hangUp]);
+    return () => { window.removeEventListener('pagehide', onHide); const w = hangUp(); if (w) void api.presence(w, { call: null }).catch(() => undefined); };
+  }, [hangUp]);
 
   const toggleMic = useCallback(() => {
     const on = !micOn;
@@ -273,5 +310,5 @@ export function useCall(ws: string, members: MemberInfo[]): CallState {
     setSharing(true);
   }, [notify, offerTo, stopSharing]);
 
-  return { call, local, remotes, micOn, cameraOn, joining, start, join, leave, toggleMic, toggleCamera, sharing, shareScreen, stopSharing };
+  return { ws, call, members, local, remotes, micOn, cameraOn, joining, start, join, leave, toggleMic, toggleCamera, sharing, shareScreen, stopSharing };
 }
