@@ -40,6 +40,9 @@ export interface CallState {
 
 interface Link { pc: RTCPeerConnection; stream: MediaStream; pending: RTCIceCandidateInit[]; makingOffer: boolean; videoSender?: RTCRtpSender }
 
+/** How long a member's presence may not name our call before we hang up on them (presence expires in 7 s). */
+const LEFT_GRACE_MS = 8000;
+
 function newCallId(): string {
   const b = new Uint8Array(16);
   crypto.getRandomValues(b);
@@ -179,13 +182,27 @@ export function useCallEngine(): CallState {
     if (st === 'open' && callRef.current && wsRef.current) void api.presence(wsRef.current, { call: callRef.current }).catch(() => undefined);
   }), [events]);
 
-  // Members who left the call (or went offline) are hung up on.
+  // Members who left the call without a goodbye (a crashed page, a lost daemon) are hung up on once
+  // their presence has not named the call for LEFT_GRACE_MS: a member list read just before a
+  // newcomer's presence arrived must not cut the connection it is opening.
+  const membersRef = useRef(members);
+  membersRef.current = members;
+  const missingSince = useRef(new Map<string, number>());
   useEffect(() => {
     if (!call) return;
-    for (const key of [...links.current.keys()]) {
-      const m = members.find((x) => x.key === key);
-      if (!m || !m.online || m.call !== call) drop(key);
-    }
+    const check = () => {
+      const now = Date.now();
+      for (const key of [...links.current.keys()]) {
+        const m = membersRef.current.find((x) => x.key === key);
+        if (m && m.online && m.call === call) { missingSince.current.delete(key); continue; }
+        const since = missingSince.current.get(key) ?? now;
+        missingSince.current.set(key, since);
+        if (now - since >= LEFT_GRACE_MS) { missingSince.current.delete(key); drop(key); }
+      }
+    };
+    check();
+    const timer = window.setInterval(check, 1000);
+    return () => window.clearInterval(timer);
   }, [members, call, drop]);
 
   const enter = useCallback(async (w: string, id: string, video: boolean, peers: string[]) => {
