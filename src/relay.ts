@@ -131,7 +131,13 @@ export class Relay {
     if (opts.turn) {
       const host = opts.turn.host ?? relay.net.addrs().map((a) => /^\/ip4\/([0-9.]+)\//.exec(a)?.[1]).find((ip) => ip !== undefined && ip !== '0.0.0.0') ?? '127.0.0.1';
       relay.turn = new TurnService({ port: opts.turn.port, host, isMember: (key) => relay.service.isMemberAnywhere(key), log });
-      relay.turn.start();
+      try {
+        await relay.turn.start();
+      } catch (err) {
+        relay.turn = undefined;
+        await relay.stop();
+        throw err;
+      }
       await relay.net.handle(TURN_PROTOCOL, (stream, remote) => { void relay.turn!.serve(stream, toHex(remote.publicKey)); });
     }
     // Joins queued for offline inviters: kept in relay.db, passed on when a manager (or the inviter) connects.

@@ -3,6 +3,9 @@
 // the relay forwards packets it cannot read. Credentials are minted per request, only for members
 // of a workspace this relay serves (turn-protocol.ts), and expire after CREDENTIAL_TTL_S.
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { TrellisError } from '../core/errors.ts';
 import Turn from 'node-turn';
 import type { ByteStream } from '../core/byte-stream.ts';
 import { encodeTurnMessage, type TurnOffer } from './turn-protocol.ts';
@@ -35,12 +38,25 @@ export class TurnService {
     this.opts = opts;
     this.server = new Turn({
       listeningPort: opts.port, listeningIps: [opts.host], relayIps: [opts.host],
-      authMech: 'long-term', credentials: {}, realm: 'trellis', debugLevel: 'OFF',
+      authMech: 'long-term', credentials: {}, realm: 'trellis', debugLevel: 'FATAL',
       maxAllocateLifetime: CREDENTIAL_TTL_S,
+      // Only what stops the server is worth a line (node-turn reports a failed bind this way).
+      debug: (level, message) => { if (level === 'FATAL') opts.log(`relay: TURN: ${String(message).split('\n')[0]}`); },
     });
   }
 
-  start(): void {
+  /** Starts the server; rejects with a sentence if its UDP port is taken (node-turn would only log it). */
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const probe = createSocket(isIPv6(this.opts.host) ? 'udp6' : 'udp4');
+      probe.once('error', (err: NodeJS.ErrnoException) => {
+        probe.close();
+        reject(new TrellisError('invalid', err.code === 'EADDRINUSE'
+          ? `the TURN port udp ${this.opts.host}:${this.opts.port} is in use: choose another --turn-port`
+          : `cannot listen for TURN on udp ${this.opts.host}:${this.opts.port}: ${err.code ?? err.message}`));
+      });
+      probe.bind({ address: this.opts.host, port: this.opts.port, exclusive: true }, () => probe.close(() => resolve()));
+    });
     this.server.start();
     this.sweeper = setInterval(() => this.sweep(), 60_000);
     this.sweeper.unref();

@@ -53,9 +53,13 @@ test('a relay with TURN gives members credentials and refuses strangers', { time
 });
 
 test('a member asking for credentials in a loop evicts only its own', async (t) => {
-  const turn = new TurnService({ port: await freePort(), host: '127.0.0.1', isMember: () => true, log: () => {} });
-  turn.start();
+  const port = await freePort();
+  const turn = new TurnService({ port, host: '127.0.0.1', isMember: () => true, log: () => {} });
+  await turn.start();
   t.after(() => turn.stop());
+  // A second server on the same port is refused with a sentence (node-turn alone would only log it).
+  const twin = new TurnService({ port, host: '127.0.0.1', isMember: () => true, log: () => {} });
+  await assert.rejects(twin.start(), /the TURN port udp 127\.0\.0\.1:\d+ is in use: choose another --turn-port/);
   const other = turn.issue('bb'.repeat(32));
   const issued = Array.from({ length: MAX_PER_MEMBER + 5 }, () => turn.issue('aa'.repeat(32)));
   assert.equal(new Set(issued.map((o) => o.username)).size, issued.length, 'fresh each time');
