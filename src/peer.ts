@@ -27,7 +27,8 @@ import { decodeInvite, encodeInvite } from './workspace/invite-code.ts';
 import { newEpoch } from './workspace/control-builders.ts';
 import { keyCare } from './workspace/key-care.ts';
 import { ANNOUNCE_MS, MAX_CURSOR_CHARS, openPresence, PresenceTable, sealPresence, type PresenceState } from './workspace/presence.ts';
-import { CALL_ID, openSignal, parseSignal, sealSignal, SignalFilter } from './workspace/call-signal.ts';
+import { CALL_ID } from './workspace/call-signal.ts';
+import { CallSignalling } from './workspace/call-signalling.ts';
 import { TurnClient } from './relay/turn-client.ts';
 import { answerJoin, inviteIdOf, requestJoin } from './workspace/join.ts';
 import { Workspace, type WorkspaceContext } from './workspace/workspace.ts';
@@ -118,10 +119,9 @@ export class Peer implements DocAccess {
   private readonly presence = new Map<string, PresenceTable>();
   private readonly ownPresence = new Map<string, PresenceState>();
   private presenceCounter = 0;
-  private signalCounter = 0;
   private turnClient: TurnClient | undefined;
   private callsViaRelay = false;
-  private readonly signalFilter = new SignalFilter();
+  private readonly callSignalling: CallSignalling;
   private lastActivity = Date.now();
   private presenceTimer: NodeJS.Timeout | undefined;
   /** Workspace id → the inviter's key, for workspaces joined in this run. */
@@ -147,6 +147,10 @@ export class Peer implements DocAccess {
     this.docs = new DocTool((workspace, doc) => {
       this.emit({ type: 'doc', workspace, doc });
       for (const l of this.docListeners) l(workspace, doc);
+    });
+    this.callSignalling = new CallSignalling({
+      signing: identity.signing, selfHex: this.keyHex, sessionsOf: (ws) => this.sessionsOf(ws),
+      deliver: (workspace, from, signal) => this.emit({ type: 'call-signal', workspace, from, signal }),
     });
     this.ctx = {
       store, signing: identity.signing, agreement: identity.agreement, log,
@@ -491,24 +495,11 @@ export class Peer implements DocAccess {
 
   /**
    * Sends a call signal (offer, answer, ICE candidate, bye) from our browser to a member's
-   * (`to`: the member's key, or one of their devices'). Sent on every session of the workspace
-   * (members relay what is not for them); 'unavailable' when no member is connected to carry it.
+   * (`to`: the member's key, or one of their devices'), on every session of the workspace
+   * (workspace/call-signalling.ts).
    */
   sendCallSignal(idOrName: string, to: string, signal: unknown): void {
-    const ws = this.ws(idOrName);
-    if (!ws.isMember(this.keyHex)) throw new TrellisError('forbidden', 'you are not a member of this workspace');
-    const parsed = parseSignal(signal);
-    if (typeof parsed === 'string') throw new TrellisError('invalid', `invalid call signal: ${parsed}`);
-    if (typeof to !== 'string' || !/^[0-9a-f]{64}$/.test(to)) throw new TrellisError('invalid', 'to is a member\'s key: 64 lowercase hex characters');
-    if (to === this.keyHex) throw new TrellisError('invalid', 'a call signal goes to another member, not to yourself');
-    if (!ws.isMember(to)) throw new TrellisError('not-found', 'no member with that key in this workspace');
-    this.signalCounter = Math.max(this.signalCounter + 1, Date.now() * 16);
-    const blob = sealSignal(ws, this.identity.signing, fromHex(to), this.signalCounter, parsed);
-    if (!blob) throw new TrellisError('unavailable', 'this device does not hold the workspace\'s current key yet');
-    let sent = 0;
-    // Relays pass signals on to the members connected to them, as they do presence.
-    for (const s of this.sessionsOf(ws.idHex)) if (s.sendSignal(blob)) sent++;
-    if (sent === 0) throw new TrellisError('unavailable', 'no member of this workspace is connected: the call cannot reach them');
+    this.callSignalling.send(this.ws(idOrName), to, signal);
   }
 
   /**
@@ -538,16 +529,7 @@ export class Peer implements DocAccess {
 
   private receiveSignal(blob: Uint8Array, from: SyncSession): void {
     const ws = from.replica && this.workspaces.get(toHex(from.replica.id));
-    if (!ws) return;
-    const r = openSignal(ws, blob);
-    if (typeof r === 'string' || r.from === this.keyHex || !this.signalFilter.accept(r)) return;
-    const me = ws.member(this.keyHex);
-    if (r.to === this.keyHex || (me?.owner !== undefined && r.to === me.owner)) {
-      this.emit({ type: 'call-signal', workspace: ws.idHex, from: r.from, signal: r.signal });
-      if (r.to === this.keyHex) return;
-    }
-    // Not (only) for us: on to our other members, as presence goes.
-    for (const s of this.sessionsOf(ws.idHex)) if (s !== from) s.sendSignal(blob);
+    if (ws) this.callSignalling.receive(ws, blob, from);
   }
 
   /**
