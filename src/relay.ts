@@ -58,6 +58,8 @@ export interface RelayStatus {
   relay: true;
   bytesHeld: number;
   quota: number;
+  /** Where members reach this relay's TURN server for calls, when it runs one: "udp HOST:PORT". */
+  turn?: string;
 }
 
 export class Relay {
@@ -172,6 +174,7 @@ export class Relay {
     return {
       name: this.identity.name, peerId: this.net.peerId, addrs: this.net.addrs(), connections: this.net.connectedPeers().length,
       workspaces: this.service.served().length, relay: true, bytesHeld: this.service.bytesHeld(), quota: this.quota,
+      ...(this.turn ? { turn: this.turn.where } : {}),
     };
   }
 

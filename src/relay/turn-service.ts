@@ -68,6 +68,9 @@ export class TurnService {
     this.server.stop();
   }
 
+  /** Where members reach it: "udp HOST:PORT". */
+  get where(): string { return `udp ${this.opts.host}:${this.opts.port}`; }
+
   /** Credentials alive now, per member (tests, diagnostics). */
   liveCount(memberHex?: string): number {
     return memberHex === undefined ? this.live.size : [...this.live.values()].filter((v) => v.member === memberHex).length;

@@ -38,6 +38,7 @@ test('a relay with TURN gives members credentials and refuses strangers', { time
   const ws = await a.createWorkspace('Team');
   await a.addRelay(ws.id, relay.status().addrs[0]);
   await waitFor(() => relay.workspaces().length === 1, 15_000, 'the relay serves the workspace');
+  assert.match(relay.status().turn ?? '', /^udp 127\.0\.0\.1:\d+$/);
   const first = await a.callServers(ws.id);
   assert.equal(first.relayOnly, false);
   assert.equal(first.iceServers.length, 1);

@@ -170,6 +170,7 @@ async function runRelayDaemon(home: string, opts: RelayRunOptions): Promise<void
   printLine(`api ${server.url}`);
   printLine(`peer ${status.peerId}`);
   for (const addr of status.addrs) printLine(`listen ${addr}`);
+  if (status.turn) printLine(`turn ${status.turn}`);
   await new Promise<never>(() => undefined);
 }
 
