@@ -3,6 +3,11 @@ import assert from 'node:assert/strict';
 import { encodeChat } from '../../src/tools/chat/chat-tool.ts';
 import { EntryKind } from '../../src/core/entry.ts';
 import { connect, founder, member, waitFor } from '../helpers/replicas.ts';
+import { FrameStream } from '../../src/sync/frame-stream.ts';
+import { FrameType, SIGNAL_VERSION } from '../../src/sync/frames.ts';
+import { memoryPair } from '../../src/sync/memory-pair.ts';
+import { SyncSession } from '../../src/sync/session.ts';
+import { sealSignal } from '../../src/workspace/call-signal.ts';
 
 const texts = (r: { chat: { log(ws: string): { text: string }[] }; ws: { idHex: string } }) => r.chat.log(r.ws.idHex).map((m) => m.text);
 
@@ -41,3 +46,18 @@ test('three replicas with concurrent writes converge on one order', async () => 
   for (const l of [ab, ac, bc]) l.close();
 });
 
+
+test('a session with a version 2 peer carries no call signals (it would not know the frame)', async () => {
+  const a = founder('alice');
+  const [ours, theirs] = memoryPair();
+  const session = new SyncSession(ours, { remoteKey: a.signing.publicKey, log: () => {} });
+  void session.accept(() => a.ws).catch(() => undefined);
+  const old = new FrameStream(theirs);
+  const frames = old.frames();
+  await old.send({ type: FrameType.hello, version: SIGNAL_VERSION - 1, workspace: a.ws.id });
+  const hello = (await frames.next()).value as { type: number; version: number };
+  assert.deepEqual([hello.type, hello.version], [FrameType.hello, SIGNAL_VERSION - 1], 'the session runs at the old version');
+  const blob = sealSignal(a.ws, a.signing, a.signing.publicKey, 1, { call: 'ab'.repeat(16), type: 'bye' })!;
+  assert.equal(session.sendSignal(blob), false);
+  session.close();
+});
