@@ -889,6 +889,15 @@ export class Peer implements DocAccess {
       }
     }
     const audit = auditHistory(ws.id, decoded(), entryCrypto);
+    // Sync advertises the heads this device keeps beside the entries: they must be the entries' own.
+    const computed = new Map(audit.heads.map((h) => [h.author, h]));
+    for (const h of this.store.heads(ws.id)) {
+      const author = toHex(h.author);
+      const mine = computed.get(author);
+      if (mine && mine.seq === h.seq && mine.hash === toHex(h.hash)) continue;
+      if (audit.problems.some((p) => p.author === author)) continue; // that author's log is already reported
+      malformed.push({ author, seq: h.seq, kind: 'stored-head', detail: 'the head this device keeps for this author is not the hash of its entries: the database is damaged' });
+    }
     const name = (hex: string) => ws.member(hex)?.name ?? (ws.state.removed.has(hex) ? 'a former member' : 'not a member');
     return {
       workspace: ws.idHex, entries: audit.entries,
